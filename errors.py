@@ -1,0 +1,69 @@
+"""lawwatch's exception tree.
+
+Every error lawwatch raises on purpose derives from one root, so the CLI edge can turn any of them into one clear
+line (``click.ClickException``) and the crawl runner can record them on a ``crawl_runs`` row::
+
+    LawwatchError
+    ├── ConfigError          settings.toml is unreadable or invalid (names the file and key path)
+    ├── ArchiveError         the archive cannot be opened, migrated or written
+    │   └── QueryError       a search query or filter the user gave is malformed
+    ├── ImportFormatError    a backfill file has lines that do not fit the chosen format
+    ├── CrawlError           a source failed (fetch, parse or sanity check)
+    ├── ClassifyError        the classifier cannot load its gazetteer or read an input
+    └── AlertError           an alert could not be rendered or delivered
+"""
+
+from __future__ import annotations
+
+
+class LawwatchError(Exception):
+    """Root of every error lawwatch raises on purpose."""
+
+
+class ConfigError(LawwatchError):
+    """settings.toml (or an override) is invalid; ``key`` is the dotted key path, e.g. ``sources[2].schedule``."""
+
+    def __init__(self, path: str, key: str, message: str) -> None:
+        self.path = path
+        self.key = key
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        if self.key:
+            return f"{self.path}: {self.key}: {self.message}"
+        return f"{self.path}: {self.message}"
+
+
+class ArchiveError(LawwatchError):
+    """The archive cannot be opened, migrated or written."""
+
+
+class QueryError(ArchiveError):
+    """A search query or filter given by the user is malformed."""
+
+
+class ImportFormatError(LawwatchError):
+    """A line of a backfill file does not fit the chosen format."""
+
+    def __init__(self, line_no: int, message: str) -> None:
+        self.line_no = line_no
+        self.message = message
+        super().__init__(f"line {line_no}: {message}")
+
+
+class CrawlError(LawwatchError):
+    """A source failed: fetch, parse or sanity check."""
+
+    def __init__(self, source: str, message: str) -> None:
+        self.source = source
+        self.message = message
+        super().__init__(f"{source}: {message}")
+
+
+class ClassifyError(LawwatchError):
+    """The classifier cannot load its gazetteer or read an input."""
+
+
+class AlertError(LawwatchError):
+    """An alert could not be rendered or delivered."""
