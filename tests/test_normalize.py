@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pipeline.normalize import canonical_url, content_hash, html_to_text, normalize_document, to_utc
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://www.justice.gov/opa/pr/x#section", "https://www.justice.gov/opa/pr/x"),
+        ("https://www.justice.gov/news?utm_source=rss&page=2&utm_medium=feed", "https://www.justice.gov/news?page=2"),
+        ("https://WWW.Justice.GOV/news?b=2&a=1", "https://www.justice.gov/news?a=1&b=2"),
+        ("https://example.org/a%20b?q=x y", "https://example.org/a%20b?q=x+y"),
+        ("https://example.org/?utm=1", "https://example.org/?utm=1"),  # not a utm_* tracking key: kept
+    ],
+)
+def test_canonical_url(raw: str, expected: str) -> None:
+    assert canonical_url(raw) == expected
+
+
+def test_html_to_text_drops_furniture_and_keeps_paragraphs() -> None:
+    html = (
+        "<html><head><style>p{}</style><script>var x=1;</script></head><body>"
+        "<nav>Home | News</nav><header>Department of Justice</header>"
+        "<h1>Letters sent</h1><p>First   paragraph &amp; more.</p><p>Second<br>line.</p>"
+        "<footer>Contact us</footer></body></html>"
+    )
+    text = html_to_text(html)
+    assert text == "Letters sent\n\nFirst paragraph & more.\n\nSecond\nline."
+    assert "Home" not in text and "var x" not in text and "Contact" not in text
+
+
+def test_html_to_text_empty_and_plain() -> None:
+    assert html_to_text("") == ""
+    assert html_to_text("just text") == "just text"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1508330100", datetime(2017, 10, 18, 12, 35, tzinfo=UTC)),
+        (1508330100, datetime(2017, 10, 18, 12, 35, tzinfo=UTC)),
+        ('<time datetime="2025-02-05T12:37:10-05:00">1738777030</time>', datetime(2025, 2, 5, 17, 37, 10, tzinfo=UTC)),
+        ("2017-10-12", datetime(2017, 10, 12, tzinfo=UTC)),
+        ("Thu, 12 Oct 2017 11:30:00 -0400", datetime(2017, 10, 12, 15, 30, tzinfo=UTC)),
+        ("October 12, 2017 11:30 ET", datetime(2017, 10, 12, 15, 30, tzinfo=UTC)),
+        (None, None),
+    ],
+)
+def test_to_utc(value: object, expected: datetime | None) -> None:
+    assert to_utc(value) == expected
+
+
+def test_to_utc_naive_in_default_zone_and_errors() -> None:
+    assert to_utc("2017-10-12 11:30", default_tz="America/New_York") == datetime(2017, 10, 12, 15, 30, tzinfo=UTC)
+    with pytest.raises(ValueError, match="not a date"):
+        to_utc("next Tuesday-ish")
+
+
+def test_content_hash_ignores_whitespace_only() -> None:
+    assert content_hash("T", "a b\n\nc") == content_hash("T ", "a  b c")
+    assert content_hash("T", "a b c") != content_hash("T", "a b d")
+    assert content_hash("T", "x") != content_hash("U", "x")
+
+
+def test_normalize_document() -> None:
+    doc = normalize_document(
+        source="doj_api",
+        url="https://www.justice.gov/opa/pr/x?utm_source=a",
+        external_id=17,
+        title="Justice <em>Department</em> letters",
+        html="<p>Body</p>",
+        published="1508330100",
+        metadata={"components": ["OPA"], "topics": [], "number": None},
+    )
+    assert doc.url == "https://www.justice.gov/opa/pr/x"
+    assert doc.external_id == "17"
+    assert doc.title == "Justice Department letters"
+    assert doc.body_text == "Body"
+    assert dict(doc.metadata) == {"components": ["OPA"]}
+    assert doc.doc_type == "other"
+    with pytest.raises(ValueError, match="neither a title nor any text"):
+        normalize_document(source="s", title=" ", text="")
