@@ -117,6 +117,12 @@ class Archive:
         with self.sessions.begin() as session:
             yield session
 
+    def optimize(self) -> None:
+        """Refresh the planner's statistics after bulk writes (SQLite; PostgreSQL's autovacuum does this itself)."""
+        if self.dialect == "sqlite":
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql("PRAGMA optimize")
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import delete, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,6 +26,9 @@ from pipeline.models import (
     Jurisdiction,
 )
 from pipeline.normalize import NormalizedDocument
+
+if TYPE_CHECKING:
+    from pipeline.classify import Classification
 
 Outcome = Literal["new", "updated", "unchanged"]
 _CHUNK = 400  # keeps IN lists and multi-row VALUES well under every backend's bound-parameter limit
@@ -101,6 +104,13 @@ def _document_values(doc: NormalizedDocument, now: datetime) -> dict[str, Any]:
     }
 
 
+def _row_values(doc: NormalizedDocument, now: datetime) -> dict[str, Any]:
+    """Values keyed by column name (Core), for the multi-row insert."""
+    values = _document_values(doc, now)
+    values["metadata"] = values.pop("meta")
+    return values
+
+
 def _insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
     dialect = session.get_bind().dialect.name
     maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -108,8 +118,9 @@ def _insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> 
         session.execute(maker(table).on_conflict_do_nothing(), list(chunk))
 
 
-def write_tags(session: Session, pairs: Sequence[tuple[int, NormalizedDocument]], *, replace: bool) -> None:
-    """Write the jurisdiction and statute tags of each (document id, document); ``replace`` drops old tags first."""
+def write_tags(session: Session, pairs: Sequence[tuple[int, Classification | None]], *, replace: bool) -> None:
+    """Write the jurisdiction and statute tags of each (document id, classification); ``replace`` drops old tags
+    first."""
     ids = [doc_id for doc_id, _ in pairs]
     if replace and ids:
         for chunk in _chunks(ids):
@@ -118,14 +129,18 @@ def write_tags(session: Session, pairs: Sequence[tuple[int, NormalizedDocument]]
     places: dict[str, dict[str, Any]] = {}
     links: list[dict[str, Any]] = []
     cites: list[dict[str, Any]] = []
-    for doc_id, doc in pairs:
-        tags = doc.classification
+    for doc_id, tags in pairs:
         if tags is None:
             continue
         for j in tags.jurisdictions:
             places[j.id] = {"id": j.id, "name": j.name, "kind": j.kind, "state": j.state}
             links.append(
-                {"document_id": doc_id, "jurisdiction_id": j.id, "mentions": j.mentions, "first_offset": j.first}
+                {
+                    "document_id": doc_id,
+                    "jurisdiction_id": j.id,
+                    "mentions": j.mentions,
+                    "first_offset": j.first,
+                }
             )
         for s in tags.statutes:
             cites.append(
@@ -146,6 +161,27 @@ def write_tags(session: Session, pairs: Sequence[tuple[int, NormalizedDocument]]
             session.execute(insert(table), list(chunk))
 
 
+def _insert_new(session: Session, fresh: Sequence[NormalizedDocument], now: datetime) -> list[int]:
+    """Insert new documents in multi-row statements; ids come back matched by identity, not by row order (an
+    ordered RETURNING would make SQLAlchemy insert row by row on SQLite)."""
+    ids: dict[tuple[str | None, str, str | None], int] = {}
+    anonymous: list[int] = []
+    for chunk in _chunks(fresh):
+        keyed = [d for d in chunk if d.url or d.external_id]
+        if keyed:
+            table = Document.__table__
+            stmt = insert(table).returning(table.c.id, table.c.url, table.c.source, table.c.external_id)
+            for row in session.execute(stmt, [_row_values(d, now) for d in keyed]):
+                ids[(row.url, row.source, row.external_id)] = row.id
+        for doc in chunk:  # no identity at all: cannot be deduplicated, inserted one by one in order
+            if not (doc.url or doc.external_id):
+                anonymous.append(
+                    session.scalars(insert(Document).returning(Document.id), [_document_values(doc, now)]).one()
+                )
+    unnamed = iter(anonymous)
+    return [ids[(d.url, d.source, d.external_id)] if (d.url or d.external_id) else next(unnamed) for d in fresh]
+
+
 def _store_unique(session: Session, docs: Sequence[NormalizedDocument], now: datetime) -> list[StoreResult]:
     existing = _existing(session, docs)
     outcomes: list[tuple[Outcome, int | None]] = []
@@ -162,14 +198,7 @@ def _store_unique(session: Session, docs: Sequence[NormalizedDocument], now: dat
             outcomes.append(("updated", row.id))
             changed.append((row, doc))
 
-    new_ids: list[int] = []
-    for chunk in _chunks(fresh):
-        returned = session.scalars(
-            insert(Document).returning(Document.id, sort_by_parameter_order=True),
-            [_document_values(d, now) for d in chunk],
-        )
-        new_ids.extend(returned.all())
-
+    new_ids = _insert_new(session, fresh, now)
     if changed:
         session.execute(
             insert(DocumentVersion),
@@ -196,8 +225,8 @@ def _store_unique(session: Session, docs: Sequence[NormalizedDocument], now: dat
             session.execute(update(Document).where(Document.id == row.id).values(**values))
             session.expire(row)
 
-    write_tags(session, list(zip(new_ids, fresh, strict=True)), replace=False)
-    write_tags(session, [(row.id, doc) for row, doc in changed], replace=True)
+    write_tags(session, [(i, d.classification) for i, d in zip(new_ids, fresh, strict=True)], replace=False)
+    write_tags(session, [(row.id, doc.classification) for row, doc in changed], replace=True)
 
     fresh_ids = iter(new_ids)
     results = []

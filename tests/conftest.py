@@ -17,9 +17,7 @@ import sqlalchemy as sa
 from pipeline.db import Archive, open_archive
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
-POSTGRES_URL = os.environ.get(
-    "LAWWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("LAWWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def _postgres_or_fail() -> str:
@@ -89,3 +87,19 @@ def sqlite_archive(tmp_path: Path) -> Iterator[Archive]:
     archive = open_archive(f"sqlite:///{tmp_path / 'archive.db'}")
     yield archive
     archive.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL whose connections land in a fresh schema of their own (for code that opens the archive itself)."""
+    url = _postgres_or_fail()
+    schema = f"lw_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{url}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -91,3 +91,30 @@ def test_large_batch_over_chunk_size(archive: Archive) -> None:
         again = store_documents(s, docs)
     assert {r.outcome for r in again} == {"unchanged"}
     assert [r.document_id for r in again] == [r.document_id for r in results]
+
+
+def _tags(archive: Archive, doc_id: int) -> tuple[set[str], set[tuple[str | None, str]]]:
+    with archive.session() as s:
+        doc = s.get(Document, doc_id)
+        assert doc is not None
+        return {j.jurisdiction_id for j in doc.jurisdictions}, {(c.title, c.section) for c in doc.statutes}
+
+
+def test_tags_written_and_replaced_on_update(archive: Archive) -> None:
+    from pipeline.ingest import classify_document
+
+    first = classify_document(
+        _doc(7, body="The Department sent letters to Philadelphia, Pennsylvania under 8 U.S.C. 1373.")
+    )
+    with archive.session() as s:
+        (stored,) = store_documents(s, [first])
+    places, cites = _tags(archive, stored.document_id)
+    assert "fips:4260000" in places and ("8", "1373") in cites
+
+    edited = classify_document(_doc(7, body="The Department sent letters to Cook County, Illinois under 8 U.S.C. 1644."))
+    with archive.session() as s:
+        (again,) = store_documents(s, [edited])
+    assert again.outcome == "updated"
+    places, cites = _tags(archive, stored.document_id)
+    assert "fips:17031" in places and "fips:4260000" not in places
+    assert cites == {("8", "1644")}
