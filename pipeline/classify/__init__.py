@@ -1,0 +1,81 @@
+"""Classifier: jurisdictions (FIPS ids), statute and case citations, courts and document type of a document.
+
+``classify(text)`` is pure: after a one-time load of the gazetteer (cached on disk, see
+:mod:`pipeline.classify.gazetteer`) it does no I/O. Other stages use the helpers ``jurisdiction_catalog``,
+``resolve_jurisdiction`` and ``parse_statute``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.classify.courts import CourtTag, find_courts
+from pipeline.classify.doctype import classify_doctype
+from pipeline.classify.jurisdictions import JurisdictionTag, catalog, find_jurisdictions, resolve
+from pipeline.classify.statutes import CaseCite, StatuteCite, find_cases, find_statutes
+from pipeline.classify.statutes import parse_statute as _parse_statute
+
+__all__ = [
+    "CaseCite",
+    "Classification",
+    "CourtTag",
+    "JurisdictionTag",
+    "StatuteCite",
+    "classify",
+    "jurisdiction_catalog",
+    "parse_statute",
+    "resolve_jurisdiction",
+]
+
+
+@dataclass(frozen=True)
+class Classification:
+    doc_type: str
+    statutes: tuple[StatuteCite, ...]
+    jurisdictions: tuple[JurisdictionTag, ...]
+    courts: tuple[CourtTag, ...]
+    cases: tuple[CaseCite, ...]
+    signals: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "doc_type": self.doc_type,
+            "statutes": [s.to_dict() for s in self.statutes],
+            "jurisdictions": [j.to_dict() for j in self.jurisdictions],
+            "courts": [c.to_dict() for c in self.courts],
+            "cases": [c.to_dict() for c in self.cases],
+            "signals": self.signals,
+        }
+
+
+def classify(
+    text: str, *, title: str | None = None, url: str | None = None, form: str | None = None
+) -> Classification:
+    """Classify one document. Offsets (``start``, ``end``, ``first``) index ``text``."""
+    text = text or ""
+    lowered = text.lower()  # lower-cased once for every recogniser; offsets must stay those of ``text``
+    if len(lowered) != len(text):
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    courts, court_spans = find_courts(text, lowered)
+    statutes = find_statutes(text, lowered)
+    cases, extra, cited = find_cases(text, statutes)
+    statutes = sorted([*statutes, *extra], key=lambda s: s.start)
+    jurisdictions, jsignals = find_jurisdictions(text, court_spans, low_spans=cited, lowered=lowered)
+    doc_type, dsignals = classify_doctype(text, title=title, url=url, form=form, lowered=lowered)
+    signals = {"doc_type": dsignals, "jurisdictions": jsignals}
+    return Classification(doc_type, tuple(statutes), jurisdictions, courts, tuple(cases), signals)
+
+
+def jurisdiction_catalog() -> list[dict]:
+    """Every gazetteer entry as {id, name, kind, state, fips}."""
+    return catalog()
+
+
+def resolve_jurisdiction(query: str) -> JurisdictionTag | None:
+    """Resolve user input ("Cook County, IL", "Philadelphia", "fips:17031", "NYC") to one jurisdiction, or None."""
+    return resolve(query)
+
+
+def parse_statute(query: str) -> tuple[str | None, str, str | None]:
+    """Parse user input ("8 U.S.C. 1373", "1373", "8 USC 1373(a)") to (title, section, subsection)."""
+    return _parse_statute(query)

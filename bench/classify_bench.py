@@ -1,0 +1,117 @@
+"""Classifier benchmark: the 100 real DOJ releases repeated to 5,000+ documents, on one core.
+
+Prints, from one run:
+
+* start-up: a fresh process that imports the classifier, loads the gazetteer and classifies one document, with a cold
+  cache (the gazetteer is built and written) and then warm (read from the cache), plus the ``lawwatch classify``
+  command on one line of stdin;
+* throughput of ``classify`` in documents/s (CPU time of this process, so that other load on the machine does not
+  count; wall clock too), and in the same run the floor: a bare pyahocorasick scan of the same lower-cased texts with
+  the same automaton, and the ratio of the two;
+* peak RSS of this process.
+
+    .venv/bin/python -m bench.classify_bench                          # ../shared/corpus/... relative to the repo
+    .venv/bin/python -m bench.classify_bench PATH/doj_press_100.jsonl --docs 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "doj_press_release_etl" / "doj_press_100.jsonl"
+GOALS = {"docs_per_s": 2000.0, "startup_s": 1.0, "peak_rss_mb": 300.0}
+
+
+def plain(body: str) -> str:
+    """HTML body to text, as the normalize stage does before classify."""
+    body = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</h\d>|</li>", "\n", body)
+    return html.unescape(re.sub(r"<[^>]+>", " ", body)).replace("\xa0", " ")
+
+
+def load(path: Path, n: int) -> list[tuple[str, str]]:
+    docs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    base = [(d.get("title") or "", plain(d.get("body") or "")) for d in docs]
+    return [base[i % len(base)] for i in range(max(n, len(base)))]
+
+
+def startup(cache_dir: str, code: str, stdin: str | None = None) -> float:
+    env = {**os.environ, "XDG_CACHE_HOME": cache_dir}
+    t0 = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, input=stdin, text=True, check=True, capture_output=True
+    )
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--docs", type=int, default=5000, help="documents to classify (the corpus is repeated)")
+    args = ap.parse_args()
+    if not args.corpus.exists():
+        sys.exit(f"corpus not found: {args.corpus}")
+
+    one = "from pipeline.classify import classify; classify('The City of Chicago sued under Section 1373.')"
+    cli = "from pipeline.classify.command import classify; classify(['-'])"
+    with tempfile.TemporaryDirectory() as cache:
+        cold = startup(cache, one)
+        warm = min(startup(cache, one) for _ in range(3))
+        cli_warm = min(startup(cache, cli, "Cook County, Ill. received a letter.") for _ in range(3))
+
+    docs = load(args.corpus, args.docs)
+    from pipeline.classify import classify
+    from pipeline.classify.gazetteer import load as load_gazetteer
+
+    automaton = load_gazetteer().automaton
+    classify("warm-up: Chicago, 8 U.S.C. § 1373, 888 F.3d 272")
+    chars = sum(len(t) for _, t in docs)
+
+    c0, t0 = time.process_time(), time.perf_counter()
+    hits = 0
+    for _, text in docs:
+        for _ in automaton.iter(text.lower()):
+            hits += 1
+    floor, floor_wall = time.process_time() - c0, time.perf_counter() - t0
+
+    c0, t0 = time.process_time(), time.perf_counter()
+    tagged = 0
+    for title, text in docs:
+        tagged += bool(classify(text, title=title).jurisdictions)
+    spent, spent_wall = time.process_time() - c0, time.perf_counter() - t0
+    load1 = os.getloadavg()[0]
+
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rate = len(docs) / spent
+    rows = [
+        ("documents", f"{len(docs)} ({chars / len(docs) / 1000:.1f} k chars each, {tagged} with a jurisdiction)"),
+        ("classify (CPU time)", f"{spent:.2f} s = {rate:,.0f} documents/s (goal >= {GOALS['docs_per_s']:,.0f})"),
+        ("classify (wall clock)", f"{spent_wall:.2f} s = {len(docs) / spent_wall:,.0f} documents/s"),
+        (
+            "floor: raw pyahocorasick scan",
+            f"{floor:.2f} s CPU = {len(docs) / floor:,.0f} documents/s ({floor_wall:.2f} s wall, {hits} raw hits)",
+        ),
+        ("ratio classify / floor", f"{spent / floor:.1f}x"),
+        ("start-up, cold cache (build)", f"{cold:.2f} s"),
+        ("start-up, warm cache", f"{warm:.2f} s (goal <= {GOALS['startup_s']} s)"),
+        ("lawwatch classify, one doc, warm", f"{cli_warm:.2f} s"),
+        ("peak RSS", f"{rss_mb:.0f} MB (goal <= {GOALS['peak_rss_mb']:.0f} MB)"),
+        ("load average (1 min)", f"{load1:.1f} on {os.cpu_count()} cores"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+
+
+if __name__ == "__main__":
+    main()

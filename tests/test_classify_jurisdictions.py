@@ -1,0 +1,202 @@
+"""Jurisdiction recognition: the written forms of the issue and every trap, one at a time."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.classify import classify, jurisdiction_catalog, resolve_jurisdiction
+from pipeline.classify import gazetteer as gz
+
+
+def ids(text: str) -> list[str]:
+    return [j.id for j in classify(text).jurisdictions]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The City and County of San Francisco sued.", ["fips:0667000"]),
+        ("The City and County of Denver replied.", ["fips:0820000"]),
+        ("Louisville Metro responded.", ["fips:2148006"]),
+        ("Miami-Dade County complied.", ["fips:12086"]),
+        ("New York City was named.", ["fips:3651000"]),
+        ("NYC was named.", ["fips:3651000"]),
+        ("Officials in Washington, D.C. met.", ["fips:11"]),
+        ("Officials of the District of Columbia met.", ["fips:11"]),
+        ("Cook County, Ill. replied.", ["fips:17031"]),
+        ("Chicago, IL replied.", ["fips:1714000"]),
+        ("Fremont, Calif. replied.", ["fips:0626000"]),
+        ("Albany, N.Y. replied.", ["fips:3601000"]),
+        ("Erie, Pa. replied.", ["fips:4224000"]),
+        ("THE CITY OF PHILADELPHIA v. SESSIONS", ["fips:4260000"]),
+        ("STATE OF CALIFORNIA v. SESSIONS", ["fips:06"]),
+        ("Orleans Parish answered.", ["fips:22071"]),
+        ("St. Louis and Saint Paul replied.", ["fips:2965000", "fips:2758000"]),
+    ],
+)
+def test_written_forms(text: str, expected: list[str]) -> None:
+    assert ids(text) == expected
+
+
+def test_city_followed_by_its_state_resolves_in_that_state() -> None:
+    assert ids("Portland, Maine and Springfield, Mass.") == ["fips:2360545", "fips:2567000"]
+    assert ids("Kansas City, Mo. replied.") == ["fips:2938000"]
+
+
+def test_city_followed_by_a_state_without_such_a_place_gives_nothing() -> None:
+    assert ids("ICE's office in Arlington, Va. replied.") == []
+
+
+def test_new_york_state_unless_the_text_is_about_the_city() -> None:
+    assert ids("New York lawmakers passed a bill.") == ["fips:36"]
+    assert ids("New York told the NYPD to ignore detainers; New York will not yield.") == ["fips:3651000"]
+    assert ids("The city of New York sued.") == ["fips:3651000"]
+    assert ids("New York, N.Y. replied.") == ["fips:3651000"]
+    assert ids("New York State and New York City sued.") == ["fips:36", "fips:3651000"]
+
+
+def test_washington() -> None:
+    assert ids("A panel at George Washington University met.") == []
+    assert ids("President George Washington said.") == []
+    assert ids("The Washington Post reported.") == []
+    assert ids("Officials in Washington, DC met.") == ["fips:11"]
+    assert ids("Washington was mentioned alone.") == []
+    assert ids("Washington state sued. Washington said.") == ["fips:53"]
+    assert ids("Seattle sued; Washington backed it.") == ["fips:5363000", "fips:53"]
+    assert ids("Oregon, Washington and California sued.") == ["fips:41", "fips:53", "fips:06"]
+
+
+def test_bare_ambiguous_names_need_a_state() -> None:
+    assert ids("Officials in Springfield, Jackson and Columbia met.") == []
+    assert ids("Illinois lawmakers met in Springfield.") == ["fips:17", "fips:1772000"]
+    assert ids("Jackson, the capital of Mississippi, replied.") == ["fips:2836000", "fips:28"]
+
+
+def test_a_much_larger_namesake_wins() -> None:
+    assert ids("Officials in Dallas replied.") == ["fips:4819000"]
+
+
+def test_foreign_namesakes_need_a_state() -> None:
+    assert ids("He fled to Paris and then Lima.") == []
+    assert ids("Paris, Texas police replied.") == ["fips:4855080"]
+
+
+def test_person_names_and_words_are_not_places() -> None:
+    text = (
+        "Attorney General Jeff Sessions spoke at the Justice Department. Mayor Kenney and Judge Jackson listened. "
+        "Mobile phones were banned on Independence Day. Benton J. Campbell and Roy Conn attended."
+    )
+    assert ids(text) == []
+
+
+def test_common_word_place_needs_its_state() -> None:
+    assert ids("Mobile, Alabama police replied.") == ["fips:0150000"]
+    assert ids("The City of Mobile replied.") == ["fips:0150000"]
+    assert ids("Mobile police replied.") == []
+
+
+def test_names_of_laws_and_schools_are_not_places() -> None:
+    assert ids("The Sherman Act and the Lacey Act apply; Georgetown University hosted.") == []
+
+
+def test_courts_are_not_jurisdictions() -> None:
+    result = classify("The Eastern District of Pennsylvania and the Northern District of Illinois ruled.")
+    assert result.jurisdictions == ()
+    assert [c.id for c in result.courts] == ["paed", "ilnd"]
+
+
+def test_addresses_and_datelines_are_low_signal() -> None:
+    result = classify("WASHINGTON – The Department wrote from Washington, DC 20530 to Chicago.")
+    assert [j.id for j in result.jurisdictions] == ["fips:1714000"]
+    assert set(result.signals["jurisdictions"]["low_signal"]) == {"fips:11"}
+
+
+def test_cited_case_names_are_low_signal() -> None:
+    result = classify("See City of Chicago v. Sessions, 888 F.3d 272 (7th Cir. 2018). Philadelphia sued.")
+    assert [j.id for j in result.jurisdictions] == ["fips:4260000"]
+
+
+def test_mentions_and_first_offset() -> None:
+    text = "Philadelphia sued. The City of Philadelphia won. Philadelphia, Pa. celebrated."
+    (tag,) = classify(text).jurisdictions
+    assert (tag.id, tag.name, tag.kind, tag.state, tag.mentions, tag.first) == (
+        "fips:4260000",
+        "Philadelphia",
+        "city",
+        "PA",
+        3,
+        0,
+    )
+
+
+def test_lower_case_text_is_not_a_place() -> None:
+    assert ids("the new york style pizza in chicago") == []
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Cook County, IL", "fips:17031"),
+        ("cook county, il", "fips:17031"),
+        ("Philadelphia", "fips:4260000"),
+        ("fips:17031", "fips:17031"),
+        ("NYC", "fips:3651000"),
+        ("new york city", "fips:3651000"),
+        ("Illinois", "fips:17"),
+        ("Louisville Metro", "fips:2148006"),
+    ],
+)
+def test_resolve_jurisdiction(query: str, expected: str) -> None:
+    tag = resolve_jurisdiction(query)
+    assert tag is not None and tag.id == expected
+
+
+def test_resolve_jurisdiction_unknown() -> None:
+    assert resolve_jurisdiction("Atlantis") is None
+    assert resolve_jurisdiction("fips:99999") is None
+
+
+def test_catalog_covers_states_counties_and_places() -> None:
+    catalog = jurisdiction_catalog()
+    kinds = {e["kind"] for e in catalog}
+    assert {"state", "county", "city", "consolidated", "territory"} <= kinds
+    by_id = {e["id"]: e for e in catalog}
+    assert by_id["fips:17031"] == {
+        "id": "fips:17031",
+        "name": "Cook County",
+        "kind": "county",
+        "state": "IL",
+        "fips": "17031",
+    }
+    assert sum(e["kind"] == "county" for e in catalog) > 3000
+    assert sum(e["kind"] in ("city", "consolidated") for e in catalog) > 2000
+    assert len(by_id) == len(catalog)
+
+
+def test_ambiguity_flags_come_from_word_lists() -> None:
+    gaz = gz.load()
+    flags = {k.text: k.flags for k in gaz.keys}
+    assert flags["mobile"] & gz.COMMON_WORD
+    assert flags["independence"] & gz.COMMON_WORD
+    assert not flags["boston"] & gz.COMMON_WORD
+    assert flags["jackson"] & gz.PERSON and flags["jackson"] & gz.HOMONYM
+    assert flags["washington"] & gz.SURNAME
+    assert flags["springfield"] & gz.HOMONYM
+    assert flags["paris"] & gz.FOREIGN
+    assert flags["chicago"] == 0
+
+
+def test_gazetteer_works_when_the_cache_dir_is_unwritable(tmp_path, monkeypatch) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))
+    gaz = gz.load.__wrapped__()
+    assert gaz.by_id["fips:17031"] is not None
+
+
+def test_gazetteer_cache_round_trip(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    gz.load.__wrapped__()
+    assert gz.cache_path().exists()
+    again = gz.load.__wrapped__()
+    assert len(again.entries) == len(gz.load().entries)
