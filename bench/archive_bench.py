@@ -34,7 +34,7 @@ from pipeline.db import Archive, open_archive
 from pipeline.models import Document
 from pipeline.normalize import NormalizedDocument
 from pipeline.search import search
-from pipeline.store import store_documents
+from pipeline.store import document_row, store_documents
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "doj_press_release_etl" / "doj_press_100.jsonl"
 SOURCES = {"doj": 55, "usao": 30, "courtlistener": 8, "ojp": 4, "dhs": 3}
@@ -200,22 +200,7 @@ def raw_insert_rate(pools: Pools, n: int, batch: int, seed: int, url: str | None
     spent = 0.0
     rows: list[dict[str, Any]] = []
     for index, doc in enumerate(documents(pools, n, seed), 1):
-        rows.append(
-            {
-                "source": doc.source,
-                "url": doc.url,
-                "external_id": doc.external_id,
-                "title": doc.title,
-                "published_at": doc.published_at,
-                "fetched_at": doc.fetched_at,
-                "updated_at": doc.fetched_at,
-                "body_text": doc.body_text,
-                "content_hash": doc.content_hash,
-                "doc_type": doc.doc_type,
-                "form": doc.form,
-                "metadata": {},
-            }
-        )
+        rows.append(document_row(doc, doc.fetched_at))
         if len(rows) == batch or index == n:
             began = time.perf_counter()
             with archive.engine.begin() as conn:

@@ -104,8 +104,8 @@ def _document_values(doc: NormalizedDocument, now: datetime) -> dict[str, Any]:
     }
 
 
-def _row_values(doc: NormalizedDocument, now: datetime) -> dict[str, Any]:
-    """Values keyed by column name (Core), for the multi-row insert."""
+def document_row(doc: NormalizedDocument, now: datetime) -> dict[str, Any]:
+    """The ``documents`` row of ``doc``, keyed by column name (for Core inserts)."""
     values = _document_values(doc, now)
     values["metadata"] = values.pop("meta")
     return values
@@ -171,7 +171,7 @@ def _insert_new(session: Session, fresh: Sequence[NormalizedDocument], now: date
         if keyed:
             table = Document.__table__
             stmt = insert(table).returning(table.c.id, table.c.url, table.c.source, table.c.external_id)
-            for row in session.execute(stmt, [_row_values(d, now) for d in keyed]):
+            for row in session.execute(stmt, [document_row(d, now) for d in keyed]):
                 ids[(row.url, row.source, row.external_id)] = row.id
         for doc in chunk:  # no identity at all: cannot be deduplicated, inserted one by one in order
             if not (doc.url or doc.external_id):

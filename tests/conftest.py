@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,9 +36,9 @@ def _postgres_or_fail() -> str:
     return POSTGRES_URL
 
 
-@pytest.fixture(scope="session")
-def postgres_schema() -> Iterator[tuple[str, str]]:
-    """A fresh schema on the test server for this test session: ``(url, schema)``; dropped at the end."""
+@contextmanager
+def _fresh_schema() -> Iterator[tuple[str, str]]:
+    """``(url, schema)``: a new schema on the test server, dropped on exit."""
     url = _postgres_or_fail()
     schema = f"lw_test_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(url)
@@ -49,6 +50,13 @@ def postgres_schema() -> Iterator[tuple[str, str]]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[tuple[str, str]]:
+    """A fresh schema on the test server for this test session: ``(url, schema)``; dropped at the end."""
+    with _fresh_schema() as found:
+        yield found
 
 
 def _reset_postgres(archive: Archive) -> None:
@@ -92,14 +100,5 @@ def sqlite_archive(tmp_path: Path) -> Iterator[Archive]:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A URL whose connections land in a fresh schema of their own (for code that opens the archive itself)."""
-    url = _postgres_or_fail()
-    schema = f"lw_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
+    with _fresh_schema() as (url, schema):
         yield f"{url}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()

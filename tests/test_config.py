@@ -31,7 +31,7 @@ from config import (
 from errors import ConfigError
 
 REPO_SETTINGS = Path(__file__).resolve().parent.parent / "settings.toml"
-SOURCE = '[[sources]]\nid = "{id}"\nspider = "doj_api"\nbase_url = "https://www.justice.gov/"\n'
+SOURCE = '[[sources]]\nid = "{id}"\nspider = "fake_api"\nbase_url = "https://www.justice.gov/"\n'
 TARGETS = """
 [[alerts.targets]]
 name = "ops"
@@ -54,11 +54,11 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def spiders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Point crawler.spiders at a temp directory holding real modules doj_api (with OPTIONS) and doj_rss."""
+    """Point crawler.spiders at a temp directory holding real modules fake_api (with OPTIONS) and fake_rss."""
     directory = tmp_path / "fake_spiders"
     directory.mkdir()
-    (directory / "doj_api.py").write_text(FAKE_SPIDER)
-    (directory / "doj_rss.py").write_text("")
+    (directory / "fake_api.py").write_text(FAKE_SPIDER)
+    (directory / "fake_rss.py").write_text("")
     (directory / "_base.py").write_text("")
     monkeypatch.setattr(crawler.spiders, "__path__", [str(directory)])
     importlib.invalidate_caches()
@@ -283,8 +283,8 @@ MISTAKES = {
         "(known: filing, lawsuit, letter, other, ruling)",
     ),
     "rule naming an unconfigured source": (
-        TARGETS + '[[alerts.rules]]\nname = "r"\ntargets = ["ops"]\nsources = ["doj_api"]\n',
-        'settings.toml: alerts.rules[0].sources[0]: unknown source "doj_api" (known: none configured)',
+        TARGETS + '[[alerts.rules]]\nname = "r"\ntargets = ["ops"]\nsources = ["fake_api"]\n',
+        'settings.toml: alerts.rules[0].sources[0]: unknown source "fake_api" (known: none configured)',
     ),
     "rule with a bad digest": (
         TARGETS + '[[alerts.rules]]\nname = "r"\ntargets = ["ops"]\ndigest = "daily"\n',
@@ -312,8 +312,8 @@ SOURCE_MISTAKES = {
         'settings.toml: sources[2].schedule: "every 5 minutes" is not an interval like "15m" or a cron expression',
     ),
     "unknown spider": (
-        SOURCE.format(id="a").replace('"doj_api"', '"doj_ap"'),
-        'settings.toml: sources[0].spider: unknown spider "doj_ap" (known: doj_api, doj_rss)',
+        SOURCE.format(id="a").replace('"fake_api"', '"fake_ap"'),
+        'settings.toml: sources[0].spider: unknown spider "fake_ap" (known: fake_api, fake_rss)',
     ),
     "duplicate id": (
         SOURCE.format(id="a") * 2,
@@ -324,7 +324,7 @@ SOURCE_MISTAKES = {
         'settings.toml: sources[0].id: "DOJ-api" must start with a lowercase letter and use only a-z, 0-9 and _',
     ),
     "missing base_url": (
-        '[[sources]]\nid = "a"\nspider = "doj_api"\n',
+        '[[sources]]\nid = "a"\nspider = "fake_api"\n',
         "settings.toml: sources[0].base_url: is required",
     ),
     "non-http base_url": (
@@ -354,7 +354,7 @@ SOURCE_MISTAKES = {
         "settings.toml: sources[0].base_url: 127.0.0.1 is a loopback/private address; only a local source may use it",
     ),
     "unknown source key": (
-        SOURCE.format(id="a").replace("doj_api", "doj_rss", 1).replace('"doj_api"', '"doj_rss"') + "pagesize = 5\n",
+        SOURCE.format(id="a").replace("fake_api", "fake_rss", 1).replace('"fake_api"', '"fake_rss"') + "pagesize = 5\n",
         'settings.toml: sources[0].pagesize: unknown key (known keys: base_url, download_delay, enabled, id, local, '
         "schedule, spider)",
     ),
@@ -382,10 +382,10 @@ def test_source_mistake_is_one_clear_line(spiders: Path, text: str, message: str
 
 
 def test_spider_ids_come_from_the_crawler_spiders_package(spiders: Path) -> None:
-    assert known_spiders() == ("doj_api", "doj_rss")
+    assert known_spiders() == ("fake_api", "fake_rss")
     (spiders / "pacer_rss.py").write_text("")
     importlib.invalidate_caches()
-    assert known_spiders() == ("doj_api", "doj_rss", "pacer_rss")
+    assert known_spiders() == ("fake_api", "fake_rss", "pacer_rss")
 
 
 def test_source_with_options(spiders: Path) -> None:
@@ -396,7 +396,7 @@ def test_source_with_options(spiders: Path) -> None:
     )
     config = load(text, {"DOJ_TOKEN": "doj-tok-9f8e", "DOJ_AUTH": "auth-77c1"})
     source = config.source("doj")
-    assert (source.spider, source.enabled, source.local) == ("doj_api", False, False)
+    assert (source.spider, source.enabled, source.local) == ("fake_api", False, False)
     assert source.schedule.cron == "*/15 * * * *"
     assert dict(source.options) == {
         "pagesize": 50, "components": ("opa", "usao-edpa"), "token": Secret("doj-tok-9f8e", "DOJ_TOKEN"),
@@ -421,7 +421,7 @@ def test_local_mirror_source_may_be_fast(spiders: Path) -> None:
 def test_spider_module_is_imported_only_for_options(spiders: Path) -> None:
     (spiders / "broken.py").write_text("raise RuntimeError('boom')\n")
     importlib.invalidate_caches()
-    text = SOURCE.format(id="a").replace('"doj_api"', '"broken"')
+    text = SOURCE.format(id="a").replace('"fake_api"', '"broken"')
     assert load(text).sources[0].spider == "broken"
     assert error(text + "x = 1\n") == "settings.toml: sources[0].spider: cannot import crawler.spiders.broken: boom"
 

@@ -111,7 +111,9 @@ def test_tags_written_and_replaced_on_update(archive: Archive) -> None:
     places, cites = _tags(archive, stored.document_id)
     assert "fips:4260000" in places and ("8", "1373") in cites
 
-    edited = classify_document(_doc(7, body="The Department sent letters to Cook County, Illinois under 8 U.S.C. 1644."))
+    edited = classify_document(
+        _doc(7, body="The Department sent letters to Cook County, Illinois under 8 U.S.C. 1644.")
+    )
     with archive.session() as s:
         (again,) = store_documents(s, [edited])
     assert again.outcome == "updated"

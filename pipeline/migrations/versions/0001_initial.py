@@ -65,9 +65,7 @@ def upgrade() -> None:
     op.create_table(
         "document_versions",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("body_text", sa.Text, nullable=False),
         sa.Column("content_hash", sa.String(64), nullable=False),
@@ -86,9 +84,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "document_jurisdictions",
-        sa.Column(
-            "document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("jurisdiction_id", sa.String(32), sa.ForeignKey("jurisdictions.id"), primary_key=True),
         sa.Column("mentions", sa.Integer, nullable=False),
         sa.Column("first_offset", sa.Integer, nullable=False),
@@ -99,9 +95,7 @@ def upgrade() -> None:
     op.create_table(
         "document_statutes",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
         sa.Column("title", sa.String(8), nullable=True),
         sa.Column("section", sa.String(32), nullable=False),
         sa.Column("subsection", sa.String(32), nullable=True),
@@ -142,9 +136,7 @@ def upgrade() -> None:
         "alert_outbox",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("rule", sa.String(128), nullable=False),
-        sa.Column(
-            "document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
         sa.Column("target", sa.String(128), nullable=False),
         sa.Column("channel", sa.String(16), nullable=False),
         sa.Column("digest", sa.String(64), nullable=True),

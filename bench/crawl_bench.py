@@ -1,0 +1,157 @@
+"""Crawl benchmark: the full lawwatch crawl against a bare Scrapy spider, on a mirror of ≥ 5,000 release pages.
+
+One run starts the offline mirror in its large synthetic mode (``MirrorServer(extra_releases=N)``), then, each in a
+fresh subprocess (Scrapy's reactor cannot restart):
+
+1. a bare Scrapy spider walks ``/news?page=N`` and fetches every release page, reading only ``<title>``;
+2. the full lawwatch crawl (``doj_news``: listings → release pages → normalize → classify → store) of the same pages;
+3. the same lawwatch crawl again over the unchanged mirror.
+
+A first, untimed pass of (1) warms the mirror's render cache. Both crawls use the same concurrency with
+politeness off (no delay, no AutoThrottle, no robots.txt). Reported:
+pages/s of (2) ÷ pages/s of (1) (goal ≥ 0.7) and HTTP requests of (3) ÷ requests of (2) (goal ≤ 0.02). Times are
+spider open → close; process start-up and the classifier's one-time warm-up are outside both.
+
+Example:
+    .venv/bin/python bench/crawl_bench.py --releases 5000 --concurrency 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def _settings_text(base: str, db_url: str, concurrency: int) -> str:
+    return f"""
+[archive]
+url = "{db_url}"
+
+[crawler]
+user_agent = "lawwatch-bench/0.1 (contact: lawwatch@example.org)"
+download_delay = 0.0
+concurrent_requests = {concurrency}
+concurrent_requests_per_domain = {concurrency}
+autothrottle = false
+obey_robots_txt = false
+
+[[sources]]
+id = "doj_news"
+spider = "doj_news"
+base_url = "{base}/www.justice.gov"
+local = true
+listings = ["/news"]
+max_pages = 100000
+"""
+
+
+def run_full(settings: str) -> dict[str, Any]:
+    """(child) One lawwatch crawl of ``doj_news`` with politeness off; its SourceResult as JSON."""
+    from config import load_config
+    from crawler.runner import run_crawl
+
+    config = load_config(settings)
+    result = run_crawl(config, list(config.sources), politeness=False, log_level="ERROR")[0]
+    return result.as_dict()
+
+
+def run_bare(start_url: str, concurrency: int) -> dict[str, Any]:
+    """(child) A bare Scrapy spider over the same listing and release pages, reading only the title."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    class TitleSpider(scrapy.Spider):
+        name = "titles"
+        start_urls = [start_url]
+
+        def parse(self, response: Any) -> Any:
+            for href in response.css("h2.news-title a::attr(href)").getall():
+                yield response.follow(href, callback=self.parse_release)
+            next_page = response.css("a[aria-label='Next page']::attr(href)").get()
+            if next_page:
+                yield response.follow(next_page, callback=self.parse)
+
+        def parse_release(self, response: Any) -> Any:
+            yield {"title": response.css("title::text").get()}
+
+    process = CrawlerProcess({
+        "LOG_LEVEL": "ERROR", "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False,
+        "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": False, "COOKIES_ENABLED": False,
+    })
+    crawler = process.create_crawler(TitleSpider)
+    process.crawl(crawler)
+    process.start()
+    stats = crawler.stats.get_stats()
+    return {"pages": stats.get("response_received_count", 0), "seconds": stats.get("elapsed_time_seconds", 0.0)}
+
+
+def _child(*args: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, __file__, *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark child {args[0]} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--releases", type=int, default=5000, help="synthetic releases added to the mirror")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight (both crawls)")
+    parser.add_argument("--child", choices=["full", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--arg", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "full":
+        print(json.dumps(run_full(args.arg)))
+        return
+    if args.child == "bare":
+        print(json.dumps(run_bare(args.arg, args.concurrency)))
+        return
+
+    from crawler.mirror.server import MirrorServer
+
+    with MirrorServer(extra_releases=args.releases) as mirror, tempfile.TemporaryDirectory() as tmp:
+        releases = len(mirror.justice.releases)
+        settings = Path(tmp) / "settings.toml"
+        settings.write_text(_settings_text(mirror.base_url, f"sqlite:///{tmp}/bench.db", args.concurrency))
+        start_url = mirror.site_url("www.justice.gov") + "/news?page=0"
+
+        # The mirror caches what it renders: a first untimed pass warms it, so neither timed crawl pays for rendering.
+        _child("--child", "bare", "--arg", start_url, "--concurrency", str(args.concurrency))
+        bare = _child("--child", "bare", "--arg", start_url, "--concurrency", str(args.concurrency))
+        served = mirror.requests()
+        first = _child("--child", "full", "--arg", str(settings))
+        first_requests = mirror.requests() - served
+        served = mirror.requests()
+        second = _child("--child", "full", "--arg", str(settings))
+        second_requests = mirror.requests() - served
+
+    bare_rate = bare["pages"] / bare["seconds"]
+    full_rate = first["pages"] / first["seconds"]
+    report = {
+        "release_pages": releases,
+        "concurrency": args.concurrency,
+        "bare": {"pages": bare["pages"], "seconds": round(bare["seconds"], 2), "pages_per_s": round(bare_rate, 1)},
+        "lawwatch": {"pages": first["pages"], "seconds": round(first["seconds"], 2), "pages_per_s": round(full_rate, 1),
+                     "new": first["new"], "status": first["status"]},
+        "throughput_ratio": round(full_rate / bare_rate, 3),
+        "first_crawl_requests": first_requests,
+        "second_crawl_requests": second_requests,
+        "second_status": second["status"],
+        "request_ratio": round(second_requests / first_requests, 4),
+    }
+    print(json.dumps(report, indent=2))
+    print(f"throughput ratio {report['throughput_ratio']} (goal >= 0.7); "
+          f"second/first requests {report['request_ratio']} (goal <= 0.02)")
+
+
+if __name__ == "__main__":
+    main()

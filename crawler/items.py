@@ -1,0 +1,64 @@
+"""The one item every spider yields: a :class:`DocumentItem` (a dataclass; Scrapy supports dataclass items).
+
+The item pipeline (``crawler/pipelines.py``) turns it into a ``NormalizedDocument`` with
+``pipeline.normalize.normalize_document`` and stores it. ``listing_signature`` is what the listing said about the
+document's version (the API's ``changed``, an RSS ``updated``/``pubDate``, a listing date); it is stored in the
+document's metadata and compared on later crawls so an unchanged document is not downloaded again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+FORMS = (
+    "press_release",
+    "opinion",
+    "order",
+    "docket_entry",
+    "news_article",
+    "complaint",
+    "letter",
+    "statement",
+    "other",
+)
+
+
+@dataclass(kw_only=True)
+class DocumentItem:
+    """A document as a spider found it. Exactly one of ``html`` (a page or fragment) or ``text`` carries the body.
+
+    ``published`` may be raw (epoch string, ``<time datetime=...>`` markup, any date text) or an aware datetime;
+    normalization turns it into aware UTC. ``metadata`` holds source facts: ``release_number``, ``components``,
+    ``topics``, ``court``, ``docket_number``, ``case_name``, ...
+    """
+
+    source: str
+    url: str
+    title: str
+    form: str
+    external_id: str | None = None
+    published: Any = None
+    html: str | None = None
+    text: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    listing_signature: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.html is None) == (self.text is None):
+            raise ValueError(f"{self.url}: give exactly one of html or text")
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (datetimes as ISO 8601), used by golden tests and `--json` debugging."""
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value

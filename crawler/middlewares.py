@@ -1,0 +1,287 @@
+"""Downloader middlewares: safety, Retry-After aware retries, conditional GET, and accounting of what failed.
+
+Every refusal and every final failure is recorded on the crawler's stats (``lawwatch/errors``,
+``lawwatch/error_messages``) with :func:`record_error`; the runner copies them onto the source's ``crawl_runs`` row.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import sleep
+from scrapy.utils.response import response_status_message
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+MAX_MESSAGES = 20
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def record_error(crawler: Crawler, message: str) -> None:
+    """Count one error of this crawl and keep its message (the first ``MAX_MESSAGES``)."""
+    stats = crawler.stats
+    assert stats is not None
+    stats.inc_value("lawwatch/errors")
+    messages = list(stats.get_value("lawwatch/error_messages") or [])
+    if len(messages) < MAX_MESSAGES:
+        messages.append(message[:500])
+        stats.set_value("lawwatch/error_messages", messages)
+
+
+def _is_robots(request: Request) -> bool:
+    return urlsplit(request.url).path.endswith("/robots.txt")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _special_address(host: str) -> str | None:
+    """Why ``host`` (an IP literal or ``localhost``) is not a public address, or None."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return "a loopback host"
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_private or address.is_reserved or address.is_unspecified or address.is_multicast:
+        return "a private address"
+    return None
+
+
+class UrlPolicy:
+    """Which URLs a source may fetch.
+
+    A local source (the mirror) may fetch only its ``base_url``'s own scheme, host and port: another loopback port
+    is another service on this machine. A real source may fetch http(s) URLs on its allowed domains (and their
+    subdomains), never an IP literal or name for a loopback, private or link-local address.
+    """
+
+    def __init__(self, base_url: str, local: bool, domains: list[str]) -> None:
+        self.local = local
+        self.base = _origin(base_url)
+        self.domains = [d.lower().lstrip(".") for d in domains if d]
+
+    def refusal(self, url: str) -> str | None:
+        scheme, host, port = _origin(url)
+        if scheme not in ("http", "https"):
+            return f"scheme {scheme or '(none)'}: is not http(s)"
+        if not host:
+            return "no host"
+        if self.local:
+            if (host, port) != self.base[1:]:
+                return f"{host}:{port} is not the local source's own {self.base[1]}:{self.base[2]}"
+            return None
+        special = _special_address(host)
+        if special:
+            return f"{host} is {special} (only a local source may use it)"
+        if not any(host == d or host.endswith("." + d) for d in self.domains):
+            return f"{host} is outside the source's domains ({', '.join(self.domains)})"
+        return None
+
+    def address_refusal(self, ip: Any) -> str | None:
+        """Why the connected peer address is unacceptable (a public name that resolved to a private address)."""
+        if ip is None or self.local:
+            return None
+        return _special_address(str(ip))
+
+
+class SafetyMiddleware:
+    """Refuses requests, redirects and connections outside the source's policy (see :class:`UrlPolicy`).
+
+    Sits at 610, so its ``process_response`` sees a redirect's ``Location`` before ``RedirectMiddleware`` (600)
+    follows it, and its ``process_request`` checks every request that passed Scrapy's offsite filter."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self._policy: UrlPolicy | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    @property
+    def policy(self) -> UrlPolicy:
+        if self._policy is None:
+            settings, spider = self.crawler.settings, self.crawler.spider
+            domains = list(getattr(spider, "allowed_domains", None) or [])
+            base = settings.get("LAWWATCH_BASE_URL") or ""
+            self._policy = UrlPolicy(base, settings.getbool("LAWWATCH_LOCAL"), domains)
+        return self._policy
+
+    def _refuse(self, what: str, url: str, why: str) -> IgnoreRequest:
+        message = f"refused {what} {url}: {why}"
+        record_error(self.crawler, message)
+        return IgnoreRequest(message)
+
+    def process_request(self, request: Request) -> None:
+        why = self.policy.refusal(request.url)
+        if why:
+            raise self._refuse("request to", request.url, why)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        why = self.policy.address_refusal(response.ip_address)
+        if why:
+            raise self._refuse("response from", request.url, f"the server's address {why}")
+        if 300 <= response.status < 400 and b"Location" in response.headers:
+            location = response.headers[b"Location"].decode("latin-1").strip()
+            target = urljoin(request.url, location)
+            why = self.policy.refusal(target)
+            if why:
+                raise self._refuse(f"redirect from {request.url} to", target, why)
+        return response
+
+
+def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retry (429, 5xx, timeouts; ``RETRY_TIMES``) with a wait before each retry: the server's Retry-After
+    when given (a wait longer than ``LAWWATCH_RETRY_AFTER_MAX`` gives up instead), else exponential backoff
+    ``LAWWATCH_BACKOFF_BASE * 2**n`` capped at ``LAWWATCH_BACKOFF_MAX``. The wait does not block the reactor."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        middleware = super().from_crawler(crawler)
+        settings = crawler.settings
+        middleware.backoff_base = settings.getfloat("LAWWATCH_BACKOFF_BASE", 1.0)
+        middleware.backoff_max = settings.getfloat("LAWWATCH_BACKOFF_MAX", 30.0)
+        middleware.retry_after_max = settings.getfloat("LAWWATCH_RETRY_AFTER_MAX", 120.0)
+        return middleware
+
+    def backoff(self, request: Request) -> float:
+        attempt = int(request.meta.get("retry_times", 0))
+        return float(min(self.backoff_max, self.backoff_base * (2**attempt)))
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        asked = retry_after_seconds(response.headers.get(b"Retry-After"))
+        if asked is not None and asked > self.retry_after_max:
+            limit = self.retry_after_max
+            message = f"HTTP {response.status}: {request.url}: Retry-After {asked:g} s exceeds {limit:g} s"
+            record_error(self.crawler, message)
+            raise IgnoreRequest(message)
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        await sleep(asked if asked is not None else self.backoff(request))
+        return retry
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
+        if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
+            return None
+        retry = self._retry(request, exception)
+        if retry is not None:
+            await sleep(self.backoff(request))
+        return retry
+
+
+class ConditionalGetMiddleware:
+    """Conditional GET for requests with ``meta["conditional"]``: sends the validators the archive holds for the URL
+    (``If-None-Match`` / ``If-Modified-Since``); a 304 means nothing new (the request ends quietly, counted in
+    ``lawwatch/not_modified``); fresh validators of a 2xx are kept on ``spider.fresh_validators`` for the runner to
+    store once the run has succeeded."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        if not request.meta.get("conditional"):
+            return
+        known = getattr(self.crawler.spider, "known", None)
+        etag, last_modified = (known.validators.get(request.url) if known is not None else None) or (None, None)
+        if etag and b"If-None-Match" not in request.headers:
+            request.headers[b"If-None-Match"] = etag
+        if last_modified and b"If-Modified-Since" not in request.headers:
+            request.headers[b"If-Modified-Since"] = last_modified
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not request.meta.get("conditional"):
+            return response
+        if response.status == 304:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("lawwatch/not_modified")
+            raise IgnoreRequest(f"not modified: {request.url}")
+        if 200 <= response.status < 300:
+            etag = response.headers.get(b"ETag")
+            last_modified = response.headers.get(b"Last-Modified")
+            fresh = getattr(self.crawler.spider, "fresh_validators", None)
+            if (etag or last_modified) and fresh is not None:
+                fresh[request.url] = (
+                    etag.decode("latin-1") if etag else None,
+                    last_modified.decode("latin-1") if last_modified else None,
+                )
+        return response
+
+
+class ErrorRecorderMiddleware:
+    """Outermost middleware: counts requests and pages, and records what finally failed (an exception after all
+    retries, or a 4xx/5xx response), so a source whose requests all fail is recorded as failed."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        assert self.crawler.stats is not None
+        key = "lawwatch/robots_requests" if _is_robots(request) else "lawwatch/requests"
+        self.crawler.stats.inc_value(key)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if _is_robots(request):
+            return response
+        assert self.crawler.stats is not None
+        if 200 <= response.status < 300:
+            self.crawler.stats.inc_value("lawwatch/pages")
+        elif response.status >= 400:
+            record_error(self.crawler, f"HTTP {response.status}: {request.url}")
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if isinstance(exception, IgnoreRequest) or _is_robots(request):
+            return
+        name = type(exception).__name__
+        record_error(self.crawler, f"download failed: {request.url}: {name}: {exception}".rstrip(": "))

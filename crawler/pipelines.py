@@ -1,0 +1,187 @@
+"""The Scrapy item pipeline: ``DocumentItem`` → normalize → classify → store, in batches.
+
+Each batch is stored in one transaction (``Archive.session()``), so a failure rolls the whole batch back and never
+leaves a half-written document. Outcomes are counted on the crawler's stats (``lawwatch/new``, ``/updated``,
+``/unchanged``); unusable items are dropped with a recorded error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import DropItem
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from crawler.base import SIGNATURES
+from crawler.items import DocumentItem
+from crawler.middlewares import record_error
+from pipeline.db import Archive, open_archive
+from pipeline.ingest import classify_document
+from pipeline.models import Document
+from pipeline.normalize import NormalizedDocument, normalize_document
+from pipeline.store import StoreResult, store_documents
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+def to_document(item: DocumentItem) -> NormalizedDocument:
+    """The normalized document of ``item``; raises ValueError when it is unusable."""
+    metadata: dict[str, Any] = dict(item.metadata)
+    if item.listing_signature:
+        metadata[SIGNATURES] = {item.source: item.listing_signature}
+    return normalize_document(
+        source=item.source,
+        title=item.title,
+        url=item.url,
+        external_id=item.external_id,
+        html=item.html,
+        text=item.text,
+        published=item.published,
+        form=item.form,
+        metadata=metadata,
+    )
+
+
+class ArchivePipeline:
+    """Stores items in the archive named by ``LAWWATCH_ARCHIVE_URL``, ``LAWWATCH_BATCH_SIZE`` per transaction.
+
+    Items are normalized (and unusable ones dropped) on the reactor thread; each full batch is classified and
+    stored on one worker thread, in order, so the database work never stalls downloads. Counts reach the crawler's
+    stats through the reactor (``callFromThread``); ``close_spider`` waits for every batch."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.url = crawler.settings.get("LAWWATCH_ARCHIVE_URL")
+        self.batch_size = crawler.settings.getint("LAWWATCH_BATCH_SIZE", 200)
+        self.archive: Archive | None = None
+        self.batch: list[NormalizedDocument] = []
+        self.worker: ThreadPoolExecutor | None = None
+        self.pending: list[Future[None]] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.archive = open_archive(self.url, migrate=False)
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lawwatch-store")
+
+    async def close_spider(self) -> None:
+        try:
+            self.flush()
+            for future in self.pending:
+                await asyncio.wrap_future(future)
+        finally:
+            if self.worker is not None:
+                self.worker.shutdown(wait=True)
+                self.worker = None
+            if self.archive is not None:
+                self.archive.dispose()
+                self.archive = None
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, DocumentItem):
+            record_error(self.crawler, f"dropped an item that is not a DocumentItem: {type(item).__name__}")
+            raise DropItem("not a DocumentItem")
+        try:
+            doc = to_document(item)
+        except ValueError as exc:
+            if item.published is None or "date" not in str(exc):
+                record_error(self.crawler, f"dropped unusable document {item.url}: {exc}")
+                raise DropItem(str(exc)) from exc
+            record_error(self.crawler, f"{item.url}: unreadable date {item.published!r}; stored without one")
+            item.published = None
+            doc = to_document(item)
+        self.batch.append(doc)
+        if len(self.batch) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        if self.worker is None:
+            raise RuntimeError("the archive pipeline is not open")
+        batch, self.batch = self.batch, []
+        self.pending = [f for f in self.pending if not f.done()]
+        self.pending.append(self.worker.submit(self._store, batch))
+
+    def _store(self, docs: list[NormalizedDocument]) -> None:
+        """(worker thread) Classify and store one batch in one transaction."""
+        from twisted.internet import reactor
+
+        assert self.archive is not None
+        try:
+            batch = [classify_document(doc) for doc in docs]
+            with self.archive.session() as session:
+                before = _signatures_of(session, batch)
+                results = store_documents(session, batch)
+                _merge_signatures(session, batch, results, before)
+        except Exception as exc:  # the whole batch rolled back: count every document of it as an error
+            logger.exception("storing a batch of %d documents failed", len(docs))
+            message = f"storing {len(docs)} documents failed: {type(exc).__name__}: {exc}"
+            reactor.callFromThread(self._failed, message, len(docs))
+            return
+        reactor.callFromThread(self._stored, Counter(r.outcome for r in results))
+
+    def _stored(self, outcomes: Counter[str]) -> None:
+        assert self.crawler.stats is not None
+        for outcome, n in outcomes.items():
+            self.crawler.stats.inc_value(f"lawwatch/{outcome}", n)
+
+    def _failed(self, message: str, count: int) -> None:
+        record_error(self.crawler, message)
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("lawwatch/errors", count - 1)
+
+
+Known = dict[str, tuple[dict[str, Any], dict[str, Any]]]
+
+
+def _signatures_of(session: Session, docs: list[NormalizedDocument]) -> Known:
+    """(metadata, signatures) of the stored documents with the batch's URLs, read before the batch is stored."""
+    urls = sorted({d.url for d in docs if d.url})
+    found: Known = {}
+    for start in range(0, len(urls), 400):
+        chunk = urls[start : start + 400]
+        for url, meta in session.execute(select(Document.url, Document.meta).where(Document.url.in_(chunk))):
+            meta = dict(meta or {})
+            found[url] = (meta, dict(meta.get(SIGNATURES) or {}))
+    return found
+
+
+def _merge_signatures(session: Session, docs: list[NormalizedDocument], results: list[StoreResult],
+                      before: Known) -> None:
+    """Record each source's listing signature on the stored document, keeping the other sources' signatures.
+
+    ``store_documents`` leaves an unchanged document's row alone and replaces an updated one's metadata; a source
+    that reached a document another source stored (or whose signature changed without a content change) records its
+    signature here, so its next crawl does not download that document again. Nothing is written when every
+    signature is already recorded."""
+    for doc, result in zip(docs, results, strict=True):
+        mine = dict(doc.metadata.get(SIGNATURES) or {})
+        if not mine or not doc.url:
+            continue
+        if result.outcome == "new" or doc.url not in before:
+            before[doc.url] = (dict(doc.metadata), mine)
+            continue
+        meta, previous = before[doc.url]
+        merged = {**previous, **mine}
+        if result.outcome == "unchanged" and merged == previous:
+            continue
+        if result.outcome == "updated":
+            if merged == mine:
+                continue
+            meta = dict(doc.metadata)
+        values = {**meta, SIGNATURES: merged}
+        session.execute(update(Document).where(Document.id == result.document_id).values(meta=values))
+        before[doc.url] = ({**meta, SIGNATURES: merged}, merged)
