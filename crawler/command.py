@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -19,6 +23,7 @@ if TYPE_CHECKING:
     from config import Config, SourceConfig
     from crawler.runner import SourceResult
 
+MIRROR_PORT = 8737
 COLUMNS = ("pages", "new", "updated", "unchanged", "errors", "seconds")
 _STYLE = {"ok": "green", "partial": "yellow", "failed": "bold red", "running": "cyan"}
 
@@ -66,20 +71,52 @@ def _table(results: list[SourceResult], live: list[dict[str, Any]] | None = None
 @click.option("--since", "since_text", metavar="DATE", help="with --backfill: how far back (YYYY-MM-DD)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON document with the per-source results")
 @click.option("-v", "--verbose", count=True, help="Scrapy log on stderr (-v INFO, -vv DEBUG)")
+@click.option("--mirror", is_flag=True,
+              help="crawl the bundled offline mirror (started on loopback) instead of the configured sources")
+@click.option("--mirror-port", type=click.IntRange(1, 65535), default=MIRROR_PORT, show_default=True,
+              help="loopback port for --mirror (fixed, so document URLs stay the same from run to run)")
 @click.pass_context
 def crawl(ctx: click.Context, source_ids: tuple[str, ...], everything: bool, backfill: bool,
-          since_text: str | None, as_json: bool, verbose: int) -> None:
+          since_text: str | None, as_json: bool, verbose: int, mirror: bool, mirror_port: int) -> None:
     """Fetch new and changed documents from the given sources (or --all) into the archive.
 
     All sources run at once in one Scrapy process; each gets a crawl_runs row (see `lawwatch status`). Exit code
-    1 when any source failed.
+    1 when any source failed. With --mirror, the bundled offline mirror of every source is served on loopback and
+    crawled instead (all its sources unless some are named), into the configured archive.
 
     \b
     Example:
       lawwatch crawl --all
       lawwatch crawl doj_api doj_rss --json
       lawwatch crawl doj_news --backfill --since 2017-01-01
+      lawwatch crawl --mirror && lawwatch search 1373 --type letter
     """
+    if mirror:
+        with _mirror_config(ctx.obj.config, mirror_port) as mirror_config:
+            _crawl(ctx, mirror_config, source_ids, everything or not source_ids, backfill, since_text, as_json,
+                   verbose)
+        return
+    _crawl(ctx, ctx.obj.config, source_ids, everything, backfill, since_text, as_json, verbose)
+
+
+@contextmanager
+def _mirror_config(config: Config, port: int) -> Iterator[Config]:
+    """Serve the offline mirror on ``port`` and yield settings that crawl it into ``config``'s archive."""
+    from config import load_config
+    from crawler.mirror.server import MirrorServer
+
+    try:
+        server = MirrorServer(port=port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve the mirror on 127.0.0.1:{port}: {exc.strerror}") from None
+    with server, tempfile.TemporaryDirectory(prefix="lawwatch-mirror-") as tmp:
+        path = Path(tmp) / "mirror.toml"
+        path.write_text(server.sources_toml(config.archive.url), encoding="utf-8")
+        yield load_config(path)
+
+
+def _crawl(ctx: click.Context, config: Config, source_ids: tuple[str, ...], everything: bool, backfill: bool,
+           since_text: str | None, as_json: bool, verbose: int) -> None:
     from crawler.runner import run_crawl
 
     if backfill != bool(since_text):
@@ -90,7 +127,6 @@ def crawl(ctx: click.Context, source_ids: tuple[str, ...], everything: bool, bac
             since = to_utc(since_text)
         except ValueError:
             raise click.BadParameter(f"{since_text!r} is not a date like 2017-01-01", param_hint="--since") from None
-    config: Config = ctx.obj.config
     sources = pick_sources(config, source_ids, everything)
     log_level = ("WARNING", "INFO", "DEBUG")[min(verbose, 2)]
     console = Console(stderr=True, highlight=False)

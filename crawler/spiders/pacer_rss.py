@@ -30,6 +30,10 @@ from crawler.base import LawwatchSpider
 from crawler.items import DocumentItem
 from errors import CrawlError
 
+# juriscraper opens /var/log/juriscraper/debug.log at import (and complains on stderr when it cannot) unless its
+# logger already has a handler; lawwatch logs through Scrapy, so it gets one that discards.
+logging.getLogger("juriscraper.lib.log_tools").addHandler(logging.NullHandler())
+
 OPTIONS: dict[str, Any] = {
     "courts": list[str],
     "docket_numbers": list[str],
