@@ -69,6 +69,8 @@ def run_bare(start_url: str, concurrency: int) -> dict[str, Any]:
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.settings import CONCURRENT_ITEMS
+
     class TitleSpider(scrapy.Spider):
         name = "titles"
         start_urls = [start_url]
@@ -87,6 +89,9 @@ def run_bare(start_url: str, concurrency: int) -> dict[str, Any]:
         "LOG_LEVEL": "ERROR", "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False,
         "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
         "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": False, "COOKIES_ENABLED": False,
+        # the same item concurrency as lawwatch's crawler settings, so neither side pays Scrapy's default of 100
+        # asyncio workers per callback output and the ratio measures lawwatch's own work
+        "CONCURRENT_ITEMS": CONCURRENT_ITEMS,
     })
     crawler = process.create_crawler(TitleSpider)
     process.crawl(crawler)

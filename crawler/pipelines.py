@@ -1,16 +1,21 @@
 """The Scrapy item pipeline: ``DocumentItem`` → normalize → classify → store, in batches.
 
-Each batch is stored in one transaction (``Archive.session()``), so a failure rolls the whole batch back and never
-leaves a half-written document. Outcomes are counted on the crawler's stats (``lawwatch/new``, ``/updated``,
-``/unchanged``); unusable items are dropped with a recorded error.
+Items are normalized on the reactor thread; full batches go to ONE worker process shared by every source of the
+crawl, which classifies and stores each batch in one transaction (``Archive.session()``), so a failure rolls the
+whole batch back and never leaves a half-written document, and the CPU-heavy classification runs on another core
+than downloading and parsing. One worker keeps each source's batches in order. Outcomes are counted on the
+crawler's stats (``lawwatch/new``, ``/updated``, ``/unchanged``); unusable items are dropped with a recorded error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import multiprocessing
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
@@ -51,29 +56,74 @@ def to_document(item: DocumentItem) -> NormalizedDocument:
     )
 
 
+class _SharedWorker:
+    """The crawl's one classify-and-store process, started with the first pipeline and stopped with the last."""
+
+    executor: ProcessPoolExecutor | None = None
+    users = 0
+
+    @classmethod
+    def acquire(cls, url: str) -> ProcessPoolExecutor:
+        if cls.executor is None:
+            context = multiprocessing.get_context("spawn")  # never fork a process that runs a reactor and threads
+            cls.executor = ProcessPoolExecutor(1, mp_context=context, initializer=_open_worker, initargs=(url,))
+        cls.users += 1
+        return cls.executor
+
+    @classmethod
+    def release(cls) -> None:
+        cls.users -= 1
+        if cls.users == 0 and cls.executor is not None:
+            cls.executor.shutdown(wait=True)
+            cls.executor = None
+
+
+_worker_archive: Archive | None = None
+
+
+def _open_worker(url: str) -> None:
+    """(worker process) Open the archive once and load the classifier before the first batch arrives."""
+    global _worker_archive
+    _worker_archive = open_archive(url, migrate=False)
+    classify_document(normalize_document(source="warm-up", title="Warm-up", text="Philadelphia, 8 U.S.C. 1373"))
+
+
+def _store_batch(docs: list[NormalizedDocument]) -> tuple[dict[str, int], str | None]:
+    """(worker process) Classify and store one batch in one transaction: (outcome counts, error message)."""
+    assert _worker_archive is not None
+    try:
+        batch = [classify_document(doc) for doc in docs]
+        with _worker_archive.session() as session:
+            before = _signatures_of(session, batch)
+            results = store_documents(session, batch)
+            _merge_signatures(session, batch, results, before)
+    except Exception as exc:  # the whole batch rolled back: every document of it is an error
+        logger.exception("storing a batch of %d documents failed", len(docs))
+        return {}, f"storing {len(docs)} documents failed: {type(exc).__name__}: {exc}"
+    return dict(Counter(r.outcome for r in results)), None
+
+
 class ArchivePipeline:
     """Stores items in the archive named by ``LAWWATCH_ARCHIVE_URL``, ``LAWWATCH_BATCH_SIZE`` per transaction.
 
     Items are normalized (and unusable ones dropped) on the reactor thread; each full batch is classified and
-    stored on one worker thread, in order, so the database work never stalls downloads. Counts reach the crawler's
-    stats through the reactor (``callFromThread``); ``close_spider`` waits for every batch."""
+    stored by the crawl's worker process, so the database and classification work never stalls downloads. Counts
+    reach the crawler's stats through the reactor (``callFromThread``); ``close_spider`` waits for every batch."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.url = crawler.settings.get("LAWWATCH_ARCHIVE_URL")
         self.batch_size = crawler.settings.getint("LAWWATCH_BATCH_SIZE", 200)
-        self.archive: Archive | None = None
         self.batch: list[NormalizedDocument] = []
-        self.worker: ThreadPoolExecutor | None = None
-        self.pending: list[Future[None]] = []
+        self.worker: ProcessPoolExecutor | None = None
+        self.pending: list[Future[tuple[dict[str, int], str | None]]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.archive = open_archive(self.url, migrate=False)
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lawwatch-store")
+        self.worker = _SharedWorker.acquire(self.url)
 
     async def close_spider(self) -> None:
         try:
@@ -82,11 +132,8 @@ class ArchivePipeline:
                 await asyncio.wrap_future(future)
         finally:
             if self.worker is not None:
-                self.worker.shutdown(wait=True)
                 self.worker = None
-            if self.archive is not None:
-                self.archive.dispose()
-                self.archive = None
+                _SharedWorker.release()
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, DocumentItem):
@@ -101,7 +148,7 @@ class ArchivePipeline:
             record_error(self.crawler, f"{item.url}: unreadable date {item.published!r}; stored without one")
             item.published = None
             doc = to_document(item)
-        self.batch.append(doc)
+        self.batch.append(replace(doc, metadata=dict(doc.metadata)))  # plain dict: it crosses to the worker
         if len(self.batch) >= self.batch_size:
             self.flush()
         return item
@@ -113,25 +160,22 @@ class ArchivePipeline:
             raise RuntimeError("the archive pipeline is not open")
         batch, self.batch = self.batch, []
         self.pending = [f for f in self.pending if not f.done()]
-        self.pending.append(self.worker.submit(self._store, batch))
+        future = self.worker.submit(_store_batch, batch)
+        future.add_done_callback(functools.partial(self._done, count=len(batch)))
+        self.pending.append(future)
 
-    def _store(self, docs: list[NormalizedDocument]) -> None:
-        """(worker thread) Classify and store one batch in one transaction."""
+    def _done(self, future: Future[tuple[dict[str, int], str | None]], count: int) -> None:
+        """(executor thread) Hand the batch's outcome to the reactor."""
         from twisted.internet import reactor
 
-        assert self.archive is not None
         try:
-            batch = [classify_document(doc) for doc in docs]
-            with self.archive.session() as session:
-                before = _signatures_of(session, batch)
-                results = store_documents(session, batch)
-                _merge_signatures(session, batch, results, before)
-        except Exception as exc:  # the whole batch rolled back: count every document of it as an error
-            logger.exception("storing a batch of %d documents failed", len(docs))
-            message = f"storing {len(docs)} documents failed: {type(exc).__name__}: {exc}"
-            reactor.callFromThread(self._failed, message, len(docs))
-            return
-        reactor.callFromThread(self._stored, Counter(r.outcome for r in results))
+            outcomes, error = future.result()
+        except Exception as exc:  # the worker process itself died
+            outcomes, error = {}, f"storing {count} documents failed: the store worker died ({type(exc).__name__})"
+        if error is not None:
+            reactor.callFromThread(self._failed, error, count)
+        else:
+            reactor.callFromThread(self._stored, Counter(outcomes))
 
     def _stored(self, outcomes: Counter[str]) -> None:
         assert self.crawler.stats is not None

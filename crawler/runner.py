@@ -26,9 +26,7 @@ from crawler.middlewares import MAX_MESSAGES, record_error
 from crawler.settings import scrapy_settings
 from errors import CrawlError
 from pipeline.db import Archive, open_archive
-from pipeline.ingest import classify_document
 from pipeline.models import CrawlRun, HttpCacheEntry
-from pipeline.normalize import normalize_document
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -172,8 +170,7 @@ def run_crawl(
     """Crawl ``sources`` concurrently in one ``CrawlerProcess``; one :class:`SourceResult` per source, in order.
 
     ``on_tick(results, live_stats)`` is called from the reactor every ``tick_seconds`` (progress displays)."""
-    archive = open_archive(config.archive.url)
-    _warm_up()
+    archive = open_archive(config.archive.url)  # migrates before any worker opens it
     try:
         process = CrawlerProcess(
             {"LOG_LEVEL": log_level, "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False,
@@ -196,11 +193,6 @@ def run_crawl(
         return [c.result for c in crawls]
     finally:
         archive.dispose()
-
-
-def _warm_up() -> None:
-    """Load the classifier's data once before the reactor starts, so no crawl stalls on it mid-way."""
-    classify_document(normalize_document(source="warm-up", title="Warm-up", text="Philadelphia, 8 U.S.C. 1373"))
 
 
 def _start_ticker(crawls: list[SourceCrawl], on_tick: Callable[..., None], seconds: float) -> None:

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from config import Config, SourceConfig
 
 MIN_REMOTE_DELAY = 1.0
+# Scrapy starts CONCURRENT_ITEMS asyncio workers for every callback's output (default 100: ~100 tasks per page).
+# The archive pipeline only appends to a batch, so item concurrency buys nothing; a few suffice.
+CONCURRENT_ITEMS = 4
 MAX_PER_DOMAIN = 2
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 
@@ -55,6 +58,7 @@ def scrapy_settings(
         "ROBOTSTXT_OBEY": crawler.obey_robots_txt and politeness,
         "CONCURRENT_REQUESTS": crawler.concurrent_requests,
         "CONCURRENT_REQUESTS_PER_DOMAIN": per_domain,
+        "CONCURRENT_ITEMS": CONCURRENT_ITEMS,
         "DOWNLOAD_DELAY": delay if politeness else 0,
         "DOWNLOAD_DELAY_JITTER": 0.5,
         "AUTOTHROTTLE_ENABLED": crawler.autothrottle and politeness,

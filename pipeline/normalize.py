@@ -72,8 +72,8 @@ def html_to_text(html: str | bytes) -> str:
 
 def clean_text(text: str) -> str:
     """Fold runs of spaces, strip every line, keep at most one blank line between paragraphs."""
-    lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+    folded = _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return _BLANKS.sub("\n\n", "\n".join(line.strip() for line in folded.split("\n"))).strip()
 
 
 def to_utc(value: Any, *, default_tz: str = "UTC") -> datetime | None:
@@ -98,8 +98,12 @@ def to_utc(value: Any, *, default_tz: str = "UTC") -> datetime | None:
             text = html_to_text(text)
         if _EPOCH.match(text):
             return datetime.fromtimestamp(float(text), UTC)
+        try:  # ISO 8601, what feeds and <time datetime> carry: the fast path
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            parsed = None
         try:
-            parsed = dateparser.parse(text, tzinfos=_TZINFOS)
+            parsed = parsed or dateparser.parse(text, tzinfos=_TZINFOS)
         except (ValueError, OverflowError) as exc:
             raise ValueError(f"not a date: {value!r}") from exc
     else:
