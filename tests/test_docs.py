@@ -102,3 +102,25 @@ def test_quick_start_is_two_commands_and_ci_runs_the_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test_command in ci.splitlines(), ".ci/run must run exactly the README's test command"
     assert "set -euo pipefail" in ci
+
+
+def _spider_options() -> list[tuple[str, str]]:
+    import importlib
+
+    return [
+        (spider, option)
+        for spider in config_module.known_spiders()
+        for option in getattr(importlib.import_module(f"crawler.spiders.{spider}"), "OPTIONS", {})
+    ]
+
+
+SPIDER_OPTIONS = _spider_options()
+
+
+def test_every_spider_declares_options() -> None:
+    assert {spider for spider, _ in SPIDER_OPTIONS} == set(config_module.known_spiders())
+
+
+@pytest.mark.parametrize(("spider", "option"), SPIDER_OPTIONS, ids=[f"{s}.{o}" for s, o in SPIDER_OPTIONS])
+def test_every_source_option_is_documented(spider: str, option: str) -> None:
+    assert f"| `{spider}` | `{option}` |" in README, f"README.md's source options lack {spider}.{option}"
