@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from pipeline.classify.courts import CourtTag, find_courts
 from pipeline.classify.doctype import classify_doctype
+from pipeline.classify.gazetteer import fold
 from pipeline.classify.jurisdictions import JurisdictionTag, catalog, find_jurisdictions, resolve
 from pipeline.classify.statutes import CaseCite, StatuteCite, find_cases, find_statutes
 from pipeline.classify.statutes import parse_statute as _parse_statute
@@ -56,12 +57,13 @@ def classify(
     lowered = text.lower()  # lower-cased once for every recogniser; offsets must stay those of ``text``
     if len(lowered) != len(text):
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    folded = f" {fold(text, lowered)} "  # folded once too: the gazetteer scan and the case-citation precheck read it
     courts, court_spans = find_courts(text, lowered)
     statutes = find_statutes(text, lowered)
-    cases, extra, cited = find_cases(text, statutes)
+    cases, extra, cited = find_cases(text, statutes, folded)
     statutes = sorted([*statutes, *extra], key=lambda s: s.start)
-    jurisdictions, jsignals = find_jurisdictions(text, court_spans, low_spans=cited, lowered=lowered)
-    doc_type, dsignals = classify_doctype(text, title=title, url=url, form=form, lowered=lowered)
+    jurisdictions, jsignals = find_jurisdictions(text, court_spans, low_spans=cited, folded=folded)
+    doc_type, dsignals = classify_doctype(text, title=title, url=url, form=form, lowered=lowered, folded=folded)
     signals = {"doc_type": dsignals, "jurisdictions": jsignals}
     return Classification(doc_type, tuple(statutes), jurisdictions, courts, tuple(cases), signals)
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import ahocorasick
 
+from pipeline.classify.gazetteer import fold
+
 TYPES = ("letter", "ruling", "lawsuit", "filing", "other")
 THRESHOLD = 2.0
 TITLE_WEIGHT = 3.0
@@ -206,18 +208,49 @@ _BY_ANCHOR: dict[str, list[int]] = {}
 for _i, _cue in enumerate(_COMPILED_CUES):
     for _anchor in _cue.anchors:
         _BY_ANCHOR.setdefault(_anchor, []).append(_i)
+# The same anchors for the folded text (see :func:`pipeline.classify.gazetteer.fold`), each as " " + its folded form
+# without trailing punctuation ("sincerely," -> " sincerely"): the leading space is the word boundary, and the
+# automaton's root has one child, so this pass costs half the one above. A folded hit is checked against the
+# lower-cased text, so the hits are exactly the anchors that start a word there.
+_PADDED: dict[str, list[str]] = {}
+for _anchor in sorted(_BY_ANCHOR):
+    _PADDED.setdefault(" " + fold(_anchor).rstrip(), []).append(_anchor)
+_PADDED_ANCHORS = ahocorasick.Automaton(ahocorasick.STORE_ANY)
+for _key, _anchors in _PADDED.items():
+    _PADDED_ANCHORS.add_word(_key, (len(_key), tuple(_anchors)))
+_PADDED_ANCHORS.make_automaton()
 
 
-def _cue_hits(source: str, lowered: str | None = None) -> list[tuple[_Compiled, int, str]]:
-    """(cue, number of matches, first match) for every cue that fires in ``source``."""
+def _anchor_starts(lowered: str, folded: str | None) -> dict[str, list[int]]:
+    """Anchor -> offsets where it starts a word of ``lowered``, in the order of a scan of ``lowered`` (by end offset,
+    the longest first at the same end), which decides the first match reported for each cue."""
+    positions: dict[str, list[int]] = {}
+    if folded is None:
+        for end, anchor in _ANCHORS.iter(lowered):
+            start = end - len(anchor) + 1
+            if start == 0 or not lowered[start - 1].isalnum():
+                positions.setdefault(anchor, []).append(start)
+        return positions
+    hits = []
+    limit = len(lowered)
+    for last, (length, anchors) in _PADDED_ANCHORS.iter(folded, 0, limit + 2):
+        start = last - length + 1  # folded is padded by one: the key's space is at ``start`` in ``lowered`` terms
+        for anchor in anchors:
+            if start + len(anchor) <= limit and lowered.startswith(anchor, start):
+                hits.append((start + len(anchor), -len(anchor), start, anchor))
+    for _, _, start, anchor in sorted(hits):
+        positions.setdefault(anchor, []).append(start)
+    return positions
+
+
+def _cue_hits(source: str, lowered: str | None = None, folded: str | None = None) -> list[tuple[_Compiled, int, str]]:
+    """(cue, number of matches, first match) for every cue that fires in ``source``. ``folded`` (optional) is
+    ``" " + fold(text) + " "`` of a text that ``source`` begins."""
     lowered = lowered if lowered is not None else source.lower()
     if len(lowered) != len(source):
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in source)
-    positions: dict[str, list[int]] = {}
-    for end, anchor in _ANCHORS.iter(lowered):
-        start = end - len(anchor) + 1
-        if start == 0 or not lowered[start - 1].isalnum():
-            positions.setdefault(anchor, []).append(start)
+        folded = None
+    positions = _anchor_starts(lowered, folded)
     counts: dict[int, list] = {}
     for anchor, starts in positions.items():
         for i in _BY_ANCHOR[anchor]:
@@ -237,12 +270,32 @@ _COMPILED_HEADINGS = [(re.compile(p), t, w) for p, t, w in _HEADINGS]
 _CAPTION = re.compile(
     r"\bv\.|\bCase No\.|\bCivil Action No\.|\bNo\. \d{1,2}[-:]|\bUNITED STATES DISTRICT COURT\b", re.I
 )
+# ``_CAPTION`` with re.I costs ~0.15 ms over 3,000 characters; the same pattern in lower case, without re.I, over the
+# lower-cased text finds the same matches (lower-casing keeps every character's offset, word-ness and digit-ness)
+# unless the text holds one of the four non-ASCII letters that re.I equates with an ASCII letter, or that lower-case
+# to one: "İ", "ı", "ſ" and the Kelvin sign. Then the re.I pattern runs as before. A test checks the four are all.
+# In the lower-case pattern each "\b" before a first letter x is written x(?<!\wx) (the same test: x is a word
+# character), so that every alternative starts with a letter and the regex engine skips ahead to "v", "c", "n", "u".
+_CAPTION_LOWER = re.compile(
+    r"v(?<!\wv)\.|c(?<!\wc)(?:ase|ivil action) no\.|n(?<!\wn)o\. \d{1,2}[-:]|u(?<!\wu)nited states district court\b"
+)
+CASE_TRAPS = "\u0130\u0131\u017f\u212a"
+
+
+def _has_caption(head: str, low_head: str | None) -> bool:
+    if low_head is None or len(low_head) != len(head) or any(c in head for c in CASE_TRAPS):
+        return _CAPTION.search(head) is not None
+    if "v." not in low_head and "no." not in low_head and "district court" not in low_head:
+        return False  # every alternative contains one of the three: a search would find nothing
+    return _CAPTION_LOWER.search(low_head) is not None
 
 
 def _heading_lines(text: str) -> list[str]:
     head = text[:2500]
     lines = []
     for line in head.splitlines():
+        if line.isascii() and not line.isupper():
+            continue  # in ASCII every letter is cased: a line of upper-case letters only is ``isupper()``
         letters = [c for c in line if c.isalpha()]
         if len(letters) >= 4 and all(c.isupper() for c in letters):
             lines.append(line.strip())
@@ -268,7 +321,10 @@ def classify_doctype(
     url: str | None = None,
     form: str | None = None,
     lowered: str | None = None,
+    folded: str | None = None,
 ) -> tuple[str, dict]:
+    """(doc_type, signals). ``lowered`` (``text.lower()``) and ``folded`` (``" " + fold(text) + " "``) are optional:
+    the caller's copies, so that the text is not lower-cased or scanned again."""
     scores = dict.fromkeys(TYPES, 0.0)
     cues: list[str] = []
     if form:
@@ -280,7 +336,7 @@ def classify_doctype(
         scores["ruling"] += 3
         cues.append("url:opinion")
     head = text[:3000]
-    if any(c in head for c in _CAPTION_HINTS) and _CAPTION.search(head):
+    if any(c in head for c in _CAPTION_HINTS) and _has_caption(head, lowered[:3000] if lowered is not None else None):
         heading = _heading(text)
         if heading:
             kind, weight, line = heading
@@ -288,10 +344,11 @@ def classify_doctype(
             cues.append(f"heading:{line[:60]}")
     body = text[:20000]
     low_body = lowered[:20000] if lowered is not None else None
-    for source, low, factor in ((title or "", None, TITLE_WEIGHT), (body, low_body, 1.0)):
+    sources = ((title or "", None, None, TITLE_WEIGHT), (body, low_body, folded, 1.0))
+    for source, low, fold_, factor in sources:
         if not source:
             continue
-        for cue, count, first in _cue_hits(source, low):
+        for cue, count, first in _cue_hits(source, low, fold_ if low is not None else None):
             scores[cue.kind] += cue.weight * factor * min(count, 3) ** 0.5
             cues.append(f"{'title' if factor > 1 else 'text'}:{cue.kind}:{first}")
     best = max(TYPES, key=lambda t: scores[t])

@@ -126,9 +126,9 @@ def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
 
 
 def _scan(
-    gaz: Gazetteer, text: str, exclude: list[tuple[int, int]], lenient: bool, lowered: str | None = None
+    gaz: Gazetteer, text: str, exclude: list[tuple[int, int]], lenient: bool, folded: str | None = None
 ) -> list[_Mention]:
-    folded = f" {fold(text, lowered)} "
+    folded = folded if folded is not None else f" {fold(text)} "
     hits = []
     for last, idx in gaz.automaton.iter(folded):  # keys are " name ": every hit is a whole-word match
         start = last - len(gaz.keys[idx].text) - 1  # offset in ``text`` (the padding shifts by one)
@@ -280,12 +280,16 @@ def find_jurisdictions(
     low_spans: list[tuple[int, int]] | None = None,
     lenient: bool = False,
     lowered: str | None = None,
+    folded: str | None = None,
 ) -> tuple[tuple[JurisdictionTag, ...], dict]:
     """Jurisdictions named in ``text`` (outside the ``exclude`` spans, e.g. court names), with signals.
 
-    Mentions inside ``low_spans`` (the names of cited cases) count as low signal, like addresses."""
+    Mentions inside ``low_spans`` (the names of cited cases) count as low signal, like addresses. ``lowered`` is
+    ``text.lower()``, or ``folded`` is ``" " + fold(text) + " "``, when the caller has it already."""
     gaz = load()
-    mentions = _qualify(gaz, text, _scan(gaz, text, exclude or [], lenient, lowered))
+    if folded is None:
+        folded = f" {fold(text, lowered)} "
+    mentions = _qualify(gaz, text, _scan(gaz, text, exclude or [], lenient, folded))
     for m in mentions:
         if low_spans and _overlaps(m.start, m.end, low_spans):
             m.low_signal = "citation"

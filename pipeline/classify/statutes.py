@@ -188,21 +188,71 @@ def _build_reporters() -> ahocorasick.Automaton:
 
 _VOL_BEFORE = re.compile(r"\d{1,4}\s$")
 _PAGE_AFTER = re.compile(r"\s(?:§\s?)?\d")
+_DIGITS_TO_0 = bytes(48 if 48 <= c <= 57 else c for c in range(256))
 
 
-def _windows(text: str) -> list[tuple[int, int]]:
+def _keep(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    """Open or extend a window around the reporter at ``text[start:end]`` when a volume and a page surround it."""
+    if start < 2 or not text[start - 2].isdigit():
+        return
+    if _VOL_BEFORE.search(text, max(0, start - 6), start) and _PAGE_AFTER.match(text, end):
+        lo, hi = max(0, start - 200), min(len(text), end + 200)
+        if spans and lo <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], hi)
+        else:
+            spans.append((lo, hi))
+
+
+def _windows(text: str, folded: str | None = None) -> list[tuple[int, int]]:
+    """Windows of ±200 characters around each reporter abbreviation written between a volume and a page.
+
+    ``folded`` is ``" " + fold(text) + " "`` (see :func:`pipeline.classify.gazetteer.fold`). Precheck: a window needs
+    a digit and a space character right before the reporter (``_VOL_BEFORE``), and ``fold`` keeps every digit and
+    turns every space character into " " at the same offset (+1 for the padding). So when all digits of ``folded``
+    are ASCII, the reporter automaton only needs to run where ``folded`` has "<digit> " and a reporter name can
+    start right after (a few places per document instead of the whole text). A non-ASCII digit ("٣") falls back
+    to the full scan. The hits are replayed in the automaton's own order (end offset, longest first), so the
+    windows are the same as those of a full scan."""
+    reporters = _reporters()
     spans: list[tuple[int, int]] = []
-    for last, length in _reporters().iter(text):
-        start, end = last - length + 1, last + 1
-        if start < 2 or not text[start - 2].isdigit():
-            continue
-        if _VOL_BEFORE.search(text, max(0, start - 6), start) and _PAGE_AFTER.match(text, end):
-            lo, hi = max(0, start - 200), min(len(text), end + 200)
-            if spans and lo <= spans[-1][1]:
-                spans[-1] = (spans[-1][0], hi)
-            else:
-                spans.append((lo, hi))
+    raw = _ascii_digits(folded) if folded is not None and len(folded) == len(text) + 2 else None
+    if raw is None:
+        for last, length in reporters.iter(text):  # the whole text
+            _keep(text, last - length + 1, last + 1, spans)
+        return spans
+    longest, first_chars = _reporter_shape()
+    digits = raw.translate(_DIGITS_TO_0)
+    hits: list[tuple[int, int]] = []
+    pos = digits.find(b"0 ")
+    while pos >= 0:
+        q = pos + 1  # the offset in ``text`` right after "<digit> " (folded is padded by one)
+        if text[q : q + 1] in first_chars:  # else no reporter name starts here ("2018, the")
+            for last, length in reporters.iter(text, q, q + longest):
+                if last - length + 1 == q:
+                    hits.append((last, q))
+        pos = digits.find(b"0 ", pos + 2)
+    for last, start in sorted(hits):
+        _keep(text, start, last + 1, spans)
     return spans
+
+
+def _ascii_digits(folded: str) -> bytes | None:
+    """``folded`` as bytes, a non-ASCII character as "?"; None when one of those is a digit."""
+    raw = folded.encode("ascii", "replace")
+    if not folded.isascii():
+        pos = raw.find(b"?")  # fold leaves no "?" (punctuation): each one is a non-ASCII character
+        while pos >= 0:
+            if folded[pos].isdigit():
+                return None
+            pos = raw.find(b"?", pos + 1)
+    return raw
+
+
+@functools.cache
+def _reporter_shape() -> tuple[int, frozenset[str]]:
+    """The length of the longest reporter name, and the characters the names start with."""
+    names = _reporters().keys()
+    return int(_reporters().get_stats()["longest_word"]), frozenset(str(name)[0] for name in names)
 
 
 @functools.cache
@@ -212,11 +262,11 @@ def _quiet_eyecite() -> None:
 
 
 def find_cases(
-    text: str, statutes: list[StatuteCite]
+    text: str, statutes: list[StatuteCite], folded: str | None = None
 ) -> tuple[list[CaseCite], list[StatuteCite], list[tuple[int, int]]]:
     """Case citations, U.S.C. citations eyecite found that the recognisers did not, and the spans of the cited
     cases (name to parenthetical: "City of Chicago v. Sessions, 888 F.3d 272 (7th Cir. 2018)")."""
-    spans = _windows(text)
+    spans = _windows(text, folded)
     if not spans:
         return [], [], []
     from eyecite import get_citations
