@@ -88,9 +88,34 @@ def _open_worker(url: str) -> None:
     classify_document(normalize_document(source="warm-up", title="Warm-up", text="Philadelphia, 8 U.S.C. 1373"))
 
 
-def _store_batch(docs: list[NormalizedDocument]) -> tuple[dict[str, int], str | None]:
-    """(worker process) Classify and store one batch in one transaction: (outcome counts, error message)."""
+# (outcome counts, messages about single items, the batch's failure or None, documents lost with that failure)
+BatchOutcome = tuple[dict[str, int], list[str], str | None, int]
+
+
+def _documents(items: list[DocumentItem]) -> tuple[list[NormalizedDocument], list[str]]:
+    """Normalize items; an unusable one is dropped with a message, an unreadable date is dropped from its item."""
+    docs: list[NormalizedDocument] = []
+    messages: list[str] = []
+    for item in items:
+        try:
+            docs.append(to_document(item))
+            continue
+        except ValueError as exc:
+            if item.published is None or "date" not in str(exc):
+                messages.append(f"dropped unusable document {item.url}: {exc}")
+                continue
+            messages.append(f"{item.url}: unreadable date {item.published!r}; stored without one")
+        try:
+            docs.append(to_document(replace(item, published=None)))
+        except ValueError as exc:
+            messages.append(f"dropped unusable document {item.url}: {exc}")
+    return docs, messages
+
+
+def _store_batch(items: list[DocumentItem]) -> BatchOutcome:
+    """(worker process) Normalize, classify and store one batch in one transaction."""
     assert _worker_archive is not None
+    docs, messages = _documents(items)
     try:
         batch = [classify_document(doc) for doc in docs]
         with _worker_archive.session() as session:
@@ -99,24 +124,24 @@ def _store_batch(docs: list[NormalizedDocument]) -> tuple[dict[str, int], str | 
             _merge_signatures(session, batch, results, before)
     except Exception as exc:  # the whole batch rolled back: every document of it is an error
         logger.exception("storing a batch of %d documents failed", len(docs))
-        return {}, f"storing {len(docs)} documents failed: {type(exc).__name__}: {exc}"
-    return dict(Counter(r.outcome for r in results)), None
+        return {}, messages, f"storing {len(docs)} documents failed: {type(exc).__name__}: {exc}", len(docs)
+    return dict(Counter(r.outcome for r in results)), messages, None, 0
 
 
 class ArchivePipeline:
     """Stores items in the archive named by ``LAWWATCH_ARCHIVE_URL``, ``LAWWATCH_BATCH_SIZE`` per transaction.
 
-    Items are normalized (and unusable ones dropped) on the reactor thread; each full batch is classified and
-    stored by the crawl's worker process, so the database and classification work never stalls downloads. Counts
-    reach the crawler's stats through the reactor (``callFromThread``); ``close_spider`` waits for every batch."""
+    Each full batch of items is normalized, classified and stored by the crawl's worker process, so none of that
+    work stalls downloading and parsing. Outcomes and the messages of unusable items reach the crawler's stats
+    through the reactor (``callFromThread``); ``close_spider`` waits for every batch."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.url = crawler.settings.get("LAWWATCH_ARCHIVE_URL")
         self.batch_size = crawler.settings.getint("LAWWATCH_BATCH_SIZE", 200)
-        self.batch: list[NormalizedDocument] = []
+        self.batch: list[DocumentItem] = []
         self.worker: ProcessPoolExecutor | None = None
-        self.pending: list[Future[tuple[dict[str, int], str | None]]] = []
+        self.pending: list[Future[BatchOutcome]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -139,16 +164,7 @@ class ArchivePipeline:
         if not isinstance(item, DocumentItem):
             record_error(self.crawler, f"dropped an item that is not a DocumentItem: {type(item).__name__}")
             raise DropItem("not a DocumentItem")
-        try:
-            doc = to_document(item)
-        except ValueError as exc:
-            if item.published is None or "date" not in str(exc):
-                record_error(self.crawler, f"dropped unusable document {item.url}: {exc}")
-                raise DropItem(str(exc)) from exc
-            record_error(self.crawler, f"{item.url}: unreadable date {item.published!r}; stored without one")
-            item.published = None
-            doc = to_document(item)
-        self.batch.append(replace(doc, metadata=dict(doc.metadata)))  # plain dict: it crosses to the worker
+        self.batch.append(item)
         if len(self.batch) >= self.batch_size:
             self.flush()
         return item
@@ -164,16 +180,19 @@ class ArchivePipeline:
         future.add_done_callback(functools.partial(self._done, count=len(batch)))
         self.pending.append(future)
 
-    def _done(self, future: Future[tuple[dict[str, int], str | None]], count: int) -> None:
+    def _done(self, future: Future[BatchOutcome], count: int) -> None:
         """(executor thread) Hand the batch's outcome to the reactor."""
         from twisted.internet import reactor
 
         try:
-            outcomes, error = future.result()
+            outcomes, messages, error, lost = future.result()
         except Exception as exc:  # the worker process itself died
-            outcomes, error = {}, f"storing {count} documents failed: the store worker died ({type(exc).__name__})"
+            outcomes, messages, lost = {}, [], count
+            error = f"storing {count} documents failed: the store worker died ({type(exc).__name__})"
+        for message in messages:
+            reactor.callFromThread(record_error, self.crawler, message)
         if error is not None:
-            reactor.callFromThread(self._failed, error, count)
+            reactor.callFromThread(self._failed, error, lost)
         else:
             reactor.callFromThread(self._stored, Counter(outcomes))
 
@@ -185,7 +204,8 @@ class ArchivePipeline:
     def _failed(self, message: str, count: int) -> None:
         record_error(self.crawler, message)
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("lawwatch/errors", count - 1)
+        if count > 1:  # record_error counted one
+            self.crawler.stats.inc_value("lawwatch/errors", count - 1)
 
 
 Known = dict[str, tuple[dict[str, Any], dict[str, Any]]]
