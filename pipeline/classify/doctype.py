@@ -219,11 +219,19 @@ _PADDED_ANCHORS = ahocorasick.Automaton(ahocorasick.STORE_ANY)
 for _key, _anchors in _PADDED.items():
     _PADDED_ANCHORS.add_word(_key, (len(_key), tuple(_anchors)))
 _PADDED_ANCHORS.make_automaton()
+# The same keys are also added to the gazetteer's automaton (:func:`pipeline.classify.gazetteer.build`), valued
+# ``len(keys) + n`` for ``ANCHOR_KEYS[n]``, so that ``classify`` scans the folded text once for both (~40 µs a
+# document): ``anchor_hits`` are then the (last offset, n) pairs of that scan, which are exactly this automaton's hits.
+ANCHOR_KEYS: tuple[str, ...] = tuple(_PADDED)
+_ANCHOR_VALUES = [(len(k), tuple(v)) for k, v in _PADDED.items()]
 
 
-def _anchor_starts(lowered: str, folded: str | None) -> dict[str, list[int]]:
+def _anchor_starts(
+    lowered: str, folded: str | None, anchor_hits: list[tuple[int, int]] | None = None
+) -> dict[str, list[int]]:
     """Anchor -> offsets where it starts a word of ``lowered``, in the order of a scan of ``lowered`` (by end offset,
-    the longest first at the same end), which decides the first match reported for each cue."""
+    the longest first at the same end), which decides the first match reported for each cue. ``anchor_hits``
+    (optional, with ``folded``): the (last offset, index in ``ANCHOR_KEYS``) hits of a scan of all of ``folded``."""
     positions: dict[str, list[int]] = {}
     if folded is None:
         for end, anchor in _ANCHORS.iter(lowered):
@@ -233,7 +241,11 @@ def _anchor_starts(lowered: str, folded: str | None) -> dict[str, list[int]]:
         return positions
     hits = []
     limit = len(lowered)
-    for last, (length, anchors) in _PADDED_ANCHORS.iter(folded, 0, limit + 2):
+    if anchor_hits is None:
+        found = list(_PADDED_ANCHORS.iter(folded, 0, limit + 2))
+    else:  # ``iter(folded, 0, limit + 2)`` reports the hits that end before ``limit + 2``: the same filter
+        found = [(last, _ANCHOR_VALUES[n]) for last, n in anchor_hits if last < limit + 2]
+    for last, (length, anchors) in found:
         start = last - length + 1  # folded is padded by one: the key's space is at ``start`` in ``lowered`` terms
         for anchor in anchors:
             if start + len(anchor) <= limit and lowered.startswith(anchor, start):
@@ -243,14 +255,19 @@ def _anchor_starts(lowered: str, folded: str | None) -> dict[str, list[int]]:
     return positions
 
 
-def _cue_hits(source: str, lowered: str | None = None, folded: str | None = None) -> list[tuple[_Compiled, int, str]]:
+def _cue_hits(
+    source: str,
+    lowered: str | None = None,
+    folded: str | None = None,
+    anchor_hits: list[tuple[int, int]] | None = None,
+) -> list[tuple[_Compiled, int, str]]:
     """(cue, number of matches, first match) for every cue that fires in ``source``. ``folded`` (optional) is
-    ``" " + fold(text) + " "`` of a text that ``source`` begins."""
+    ``" " + fold(text) + " "`` of a text that ``source`` begins; ``anchor_hits`` (optional) the anchors' hits in it."""
     lowered = lowered if lowered is not None else source.lower()
     if len(lowered) != len(source):
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in source)
         folded = None
-    positions = _anchor_starts(lowered, folded)
+    positions = _anchor_starts(lowered, folded, anchor_hits if folded is not None else None)
     counts: dict[int, list] = {}
     for anchor, starts in positions.items():
         for i in _BY_ANCHOR[anchor]:
@@ -265,7 +282,7 @@ def _cue_hits(source: str, lowered: str | None = None, folded: str | None = None
     return out
 
 
-_CAPTION_HINTS = ("v.", "V.", "No.", "NO.", "Court", "COURT")
+_CAPTION_HINTS = ("Court", "v.", "No.", "V.", "NO.", "COURT")  # the most frequent first: ``any`` stops there
 _COMPILED_HEADINGS = [(re.compile(p), t, w) for p, t, w in _HEADINGS]
 _CAPTION = re.compile(
     r"\bv\.|\bCase No\.|\bCivil Action No\.|\bNo\. \d{1,2}[-:]|\bUNITED STATES DISTRICT COURT\b", re.I
@@ -280,14 +297,29 @@ _CAPTION_LOWER = re.compile(
     r"v(?<!\wv)\.|c(?<!\wc)(?:ase|ivil action) no\.|n(?<!\wn)o\. \d{1,2}[-:]|u(?<!\wu)nited states district court\b"
 )
 CASE_TRAPS = "\u0130\u0131\u017f\u212a"
+# Each alternative of ``_CAPTION_LOWER`` holds one of three literals at a fixed offset from its start: "v." at 0;
+# "no." at 0, 5 ("case no.") or 13 ("civil action no."); "district court" at 14 ("united states district court").
+# So a ``match`` at those offsets from each occurrence (``str.find``, memchr-fast) finds a match exactly when a
+# ``search`` does; the search tries the pattern at every "v", "c", "n" and "u" of the head (~20 µs a document).
+_CAPTION_AT = (("v.", (0,)), ("no.", (0, 5, 13)), ("district court", (14,)))
+
+
+def _caption_lower(low_head: str) -> bool:
+    """``_CAPTION_LOWER.search(low_head) is not None``, from the literals' occurrences."""
+    for literal, backs in _CAPTION_AT:
+        pos = low_head.find(literal)
+        while pos >= 0:
+            for back in backs:
+                if pos >= back and _CAPTION_LOWER.match(low_head, pos - back):
+                    return True
+            pos = low_head.find(literal, pos + 1)
+    return False
 
 
 def _has_caption(head: str, low_head: str | None) -> bool:
     if low_head is None or len(low_head) != len(head) or any(c in head for c in CASE_TRAPS):
         return _CAPTION.search(head) is not None
-    if "v." not in low_head and "no." not in low_head and "district court" not in low_head:
-        return False  # every alternative contains one of the three: a search would find nothing
-    return _CAPTION_LOWER.search(low_head) is not None
+    return _caption_lower(low_head)
 
 
 def _heading_lines(text: str) -> list[str]:
@@ -322,9 +354,11 @@ def classify_doctype(
     form: str | None = None,
     lowered: str | None = None,
     folded: str | None = None,
+    anchor_hits: list[tuple[int, int]] | None = None,
 ) -> tuple[str, dict]:
     """(doc_type, signals). ``lowered`` (``text.lower()``) and ``folded`` (``" " + fold(text) + " "``) are optional:
-    the caller's copies, so that the text is not lower-cased or scanned again."""
+    the caller's copies, so that the text is not lower-cased or scanned again; ``anchor_hits`` (optional, with both)
+    the cue anchors' hits in ``folded`` (see ``ANCHOR_KEYS``), so that it is not scanned again either."""
     scores = dict.fromkeys(TYPES, 0.0)
     cues: list[str] = []
     if form:
@@ -344,11 +378,11 @@ def classify_doctype(
             cues.append(f"heading:{line[:60]}")
     body = text[:20000]
     low_body = lowered[:20000] if lowered is not None else None
-    sources = ((title or "", None, None, TITLE_WEIGHT), (body, low_body, folded, 1.0))
-    for source, low, fold_, factor in sources:
+    sources = ((title or "", None, None, None, TITLE_WEIGHT), (body, low_body, folded, anchor_hits, 1.0))
+    for source, low, fold_, hits, factor in sources:
         if not source:
             continue
-        for cue, count, first in _cue_hits(source, low, fold_ if low is not None else None):
+        for cue, count, first in _cue_hits(source, low, fold_ if low is not None else None, hits):
             scores[cue.kind] += cue.weight * factor * min(count, 3) ** 0.5
             cues.append(f"{'title' if factor > 1 else 'text'}:{cue.kind}:{first}")
     best = max(TYPES, key=lambda t: scores[t])

@@ -290,6 +290,9 @@ def build() -> Gazetteer:
                 flags |= FIRST_NAME
         automaton.add_word(f" {text} ", len(keys))
         keys.append(Key(text, tuple(sorted(cands.items())), flags, rival))
+    cue_anchors = importlib.import_module("pipeline.classify.doctype").ANCHOR_KEYS  # doctype's cue words: one scan
+    for n, anchor in enumerate(cue_anchors):  # " sent", valued past the keys; no space after: never a key " name "
+        automaton.add_word(anchor, len(keys) + n)
     automaton.make_automaton()
     return Gazetteer(entries, keys, automaton, first_names, _state_forms(), by_id)
 

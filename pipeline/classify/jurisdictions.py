@@ -73,7 +73,12 @@ _TITLES = frozenset(
     "officer agent sheriff commissioner chief councilman councilwoman councilmember director attorney deputy "
     "sergeant detective lieutenant captain jr sr st saint fort mount lake port".split()
 )
-_PREV_WORD = re.compile(r"([A-Za-z][A-Za-z'’-]*)\.?\s+$")
+_PREV_WORD = re.compile(r"([A-Za-z][A-Za-z'’-]*)\.?\s+$")  # the word before a name; kept as the tests' reference
+# ``_PREV_WORD.search(text, start - 40, start)`` tries every offset of the window, and backtracks at each; the same
+# pattern reversed, anchored, on the reversed window finds the same word in one ``match``: ``\s+`` must take the whole
+# run of spaces before ``start`` (nothing else is a space), then an optional ".", then the word's letters and "'’-",
+# greedy, backtracked to end (in the reversed text) at a letter, as the search's leftmost start must be a letter.
+_PREV_DROW = re.compile(r"\s+\.?([A-Za-z'’-]*[A-Za-z])")
 _NEXT_WORD = re.compile(r"\s([A-Z][a-z]+|[A-Z]\.)")
 # A bare name followed by one of these is the name of a law, school or paper, not a place ("Sherman Act",
 # "Georgetown University", "Washington Post"); after a first name, any other capitalised word makes a person.
@@ -104,12 +109,22 @@ class _Mention:
     low_signal: str | None = None  # "address" | "dateline"
     in_state_list: bool = False  # "Oregon, Washington and California": a list of states
     qual_miss: bool = False  # followed by a state that has no place of this name ("Arlington, Va.")
+    after: str | None = None  # the capitalised word that follows (``_NEXT_WORD``), set by ``_certain``
 
 
 @functools.cache
 def _qualifier_re(forms: tuple[str, ...]) -> re.Pattern[str]:
     alternation = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
     return re.compile(r",?\s*(" + alternation + r")(?![A-Za-z])")
+
+
+_QUALIFIER: list = [None, None]  # [state_forms, pattern]: hashing the 247-form tuple per document cost ~8 µs
+
+
+def _qualifier(gaz: Gazetteer) -> re.Pattern[str]:
+    if _QUALIFIER[0] is not gaz.state_forms:  # the same dict object: the same forms (the gazetteer is never mutated)
+        _QUALIFIER[:] = [gaz.state_forms, _qualifier_re(tuple(gaz.state_forms))]
+    return _QUALIFIER[1]
 
 
 def _capitalised(span: str) -> bool:
@@ -125,35 +140,78 @@ def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
     return any(s < end and start < e for s, e in spans)
 
 
+_Hit = tuple[int, int, int]  # (start in ``text``, -end, key index)
+
+
+def scan(folded: str, gaz: Gazetteer | None = None) -> tuple[list[_Hit], list[tuple[int, int]] | None]:
+    """One pass of the gazetteer's automaton over ``folded`` (``" " + fold(text) + " "``): the gazetteer hits, and the
+    doctype cue anchors' hits (last offset, index in ``doctype.ANCHOR_KEYS``) that share the automaton, or None when
+    this automaton was built without them (``classify_doctype`` then scans for them itself)."""
+    gaz = gaz if gaz is not None else load()
+    keys = gaz.keys
+    n = len(keys)
+    hits: list[_Hit] = []
+    cues: list[tuple[int, int]] = []
+    for last, idx in gaz.automaton.iter(folded):
+        if idx < n:  # keys are " name ": every hit is a whole-word match (the padding shifts offsets by one)
+            hits.append((last - len(keys[idx].text) - 1, 1 - last, idx))
+        else:
+            cues.append((last, idx - n))
+    return hits, (cues if _has_anchors(gaz) else None)
+
+
+_ANCHORED: list = [None, False]  # [automaton, holds ANCHOR_KEYS valued as build() adds them]
+
+
+def _has_anchors(gaz: Gazetteer) -> bool:
+    if _ANCHORED[0] is not gaz.automaton:  # checked once: a gazetteer pickled by other code may lack the anchors
+        from pipeline.classify.doctype import ANCHOR_KEYS
+
+        n = len(gaz.keys)
+        ok = all(gaz.automaton.get(k, None) == n + i for i, k in enumerate(ANCHOR_KEYS))
+        _ANCHORED[:] = [gaz.automaton, ok and len(gaz.automaton) == n + len(ANCHOR_KEYS)]
+    return _ANCHORED[1]
+
+
 def _scan(
-    gaz: Gazetteer, text: str, exclude: list[tuple[int, int]], lenient: bool, folded: str | None = None
+    gaz: Gazetteer,
+    text: str,
+    exclude: list[tuple[int, int]],
+    lenient: bool,
+    folded: str | None = None,
+    hits: list[_Hit] | None = None,
 ) -> list[_Mention]:
-    folded = folded if folded is not None else f" {fold(text)} "
-    hits = []
-    for last, idx in gaz.automaton.iter(folded):  # keys are " name ": every hit is a whole-word match
-        start = last - len(gaz.keys[idx].text) - 1  # offset in ``text`` (the padding shifts by one)
-        hits.append((start, 1 - last, idx))  # (start, -end, key): leftmost, then longest first
-    hits.sort()
+    if hits is None:
+        hits, _ = scan(folded if folded is not None else f" {fold(text)} ", gaz)
+    keys = gaz.keys
+    hits = sorted(hits)  # leftmost, then longest first
     out: list[_Mention] = []
     taken = -1
     for start, neg_end, idx in hits:
         end = -neg_end
         if start < taken:
             continue
-        if not lenient and not _capitalised(text[start:end]):
-            continue
+        if not lenient:
+            span = text[start:end]
+            if not (span[0].isupper() and " " not in span) and not _capitalised(span):  # the first test inlined
+                continue
         if exclude and _overlaps(start, end, exclude):
             continue
-        out.append(_Mention(start, end, gaz.keys[idx]))
+        out.append(_Mention(start, end, keys[idx]))
         taken = end
     return out
 
 
+def _prev_word(text: str, start: int) -> str | None:
+    """The word just before ``start`` (within 40 characters), as ``_PREV_WORD.search`` finds it."""
+    m = _PREV_DROW.match(text[max(0, start - 40) : start][::-1])
+    return m.group(1)[::-1] if m else None
+
+
 def _person_context(gaz: Gazetteer, text: str, start: int) -> bool:
-    m = _PREV_WORD.search(text, max(0, start - 40), start)
-    if not m:
+    word = _prev_word(text, start)
+    if word is None:
         return False
-    word = m.group(1)
     if len(word) == 1 and word.isupper():  # an initial: "J. Washington"
         return True
     return (
@@ -165,9 +223,11 @@ def _person_context(gaz: Gazetteer, text: str, start: int) -> bool:
 
 def _qualify(gaz: Gazetteer, text: str, mentions: list[_Mention]) -> list[_Mention]:
     """Attach a following state qualifier; drop hits that are themselves such a qualifier."""
-    qre = _qualifier_re(tuple(gaz.state_forms))
+    qre = _qualifier(gaz)
+    entries = gaz.entries
     out: list[_Mention] = []
     consumed = -1
+    lead = -1  # offset of the first non-space character, computed when first needed
     for k, m in enumerate(mentions):
         if m.start < consumed:
             continue
@@ -177,40 +237,40 @@ def _qualify(gaz: Gazetteer, text: str, mentions: list[_Mention]) -> list[_Menti
             if nxt_char == "," or nxt_char == " " and text[m.end + 1 : m.end + 3].isupper()
             else None
         )
-        nxt = mentions[k + 1] if k + 1 < len(mentions) else None
-        if q and nxt and nxt.start == q.start(1) and nxt.end > q.end():
-            q = None  # "New Orleans, New York City": the next name is longer than a state
+        if q and k + 1 < len(mentions):
+            nxt = mentions[k + 1]
+            if nxt.start == q.start(1) and nxt.end > q.end():
+                q = None  # "New Orleans, New York City": the next name is longer than a state
         if q and (q.group(0).startswith(",") or q.group(1).isupper() and len(q.group(1)) == 2):
-            cands = m.key.candidates
             state = gaz.state_forms[q.group(1)]
-            if any(gaz.entries[i].state == state and gaz.entries[i].kind not in _STATE_KINDS for i, _ in cands):
+            if any(entries[i].state == state and entries[i].kind not in _STATE_KINDS for i, _ in m.key.candidates):
                 m.qual = state
                 consumed = q.end()
-            elif not any(gaz.entries[i].kind in _STATE_KINDS for i, _ in cands):
+            elif not m.key.flags & HAS_STATE:  # HAS_STATE: some candidate is a state or territory (gazetteer.build)
                 m.qual_miss = True
         tail = consumed if m.qual else m.end
         if _ZIP.match(text, tail):
             m.low_signal = "address"
-        elif (
-            text[m.start : m.end].isupper()
-            and (m.start == 0 or text[m.start - 1] == "\n" or not text[: m.start].strip())
-            and _DATELINE_AFTER.match(text, tail)
-        ):
-            m.low_signal = "dateline"
+        elif text[m.start : m.end].isupper():
+            if lead < 0:  # ``not text[:start].strip()`` is ``start <= lead``, without an O(n) slice per mention
+                lead = len(text) - len(text.lstrip())
+            if (m.start <= lead or text[m.start - 1] == "\n") and _DATELINE_AFTER.match(text, tail):
+                m.low_signal = "dateline"
         out.append(m)
-    for a, b in zip(out, out[1:], strict=False):
-        if b.start - a.end < 8 and _LIST_SEP.fullmatch(text, a.end, b.start) and b.end - a.start < 200:
-            if a.key.flags & HAS_STATE and b.key.flags & HAS_STATE:
+    for a, b in zip(out, out[1:], strict=False):  # the flags first: cheaper than the regex, and the same conjunction
+        if a.key.flags & b.key.flags & HAS_STATE and b.start - a.end < 8 and b.end - a.start < 200:
+            if _LIST_SEP.fullmatch(text, a.end, b.start):
                 a.in_state_list = b.in_state_list = True
     return out
 
 
 def _certain(gaz: Gazetteer, text: str, m: _Mention) -> int | None:
     cands = m.key.candidates
+    nxt = _NEXT_WORD.match(text, m.end)
+    m.after = nxt.group(1) if nxt else None  # kept for ``_resolve``, which runs after this on the same mention
     if m.qual_miss:
         return None
-    nxt = _NEXT_WORD.match(text, m.end)
-    if nxt and nxt.group(1) in _NOT_PLACE_AFTER:
+    if m.after in _NOT_PLACE_AFTER:
         return None
     if m.qual:
         inq = [i for i, _ in cands if gaz.entries[i].state == m.qual and gaz.entries[i].kind not in _STATE_KINDS]
@@ -227,8 +287,7 @@ def _resolve(
     cands = m.key.candidates
     if m.qual_miss:
         return None, "other_place_in_state"
-    nxt = _NEXT_WORD.match(text, m.end)
-    if nxt and nxt.group(1) in _NOT_PLACE_AFTER:
+    if m.after in _NOT_PLACE_AFTER:  # ``m.after`` was set by ``_certain``, always called first
         return None, "name_of_institution"
     explicit = [i for i, f in cands if f == EXPLICIT]
     if explicit:
@@ -242,8 +301,8 @@ def _resolve(
     if not lenient:
         if flags & PERSON and _person_context(gaz, text, m.start) or _INITIAL_AFTER.match(text, m.end):
             return None, "person"
-        is_state = any(entries[i].kind in _STATE_KINDS for i, _ in cands)
-        if flags & FIRST_NAME and nxt and nxt.group(1) not in _PLACE_AFTER and not is_state:
+        is_state = bool(flags & HAS_STATE)  # some candidate is a state or territory (gazetteer.build)
+        if flags & FIRST_NAME and m.after is not None and m.after not in _PLACE_AFTER and not is_state:
             return None, "person"
         if flags & COMMON_WORD:
             return None, "common_word"
@@ -281,15 +340,17 @@ def find_jurisdictions(
     lenient: bool = False,
     lowered: str | None = None,
     folded: str | None = None,
+    hits: list[_Hit] | None = None,
 ) -> tuple[tuple[JurisdictionTag, ...], dict]:
     """Jurisdictions named in ``text`` (outside the ``exclude`` spans, e.g. court names), with signals.
 
     Mentions inside ``low_spans`` (the names of cited cases) count as low signal, like addresses. ``lowered`` is
-    ``text.lower()``, or ``folded`` is ``" " + fold(text) + " "``, when the caller has it already."""
+    ``text.lower()``, or ``folded`` is ``" " + fold(text) + " "``, or ``hits`` are ``scan(folded)[0]``, when the
+    caller has it already."""
     gaz = load()
-    if folded is None:
+    if folded is None and hits is None:
         folded = f" {fold(text, lowered)} "
-    mentions = _qualify(gaz, text, _scan(gaz, text, exclude or [], lenient, folded))
+    mentions = _qualify(gaz, text, _scan(gaz, text, exclude or [], lenient, folded, hits))
     for m in mentions:
         if low_spans and _overlaps(m.start, m.end, low_spans):
             m.low_signal = "citation"
