@@ -268,9 +268,21 @@ def time_case(archive: Archive, case: Case, repeats: int, like_queries: int) -> 
     }
 
 
+def selective_words(pools: Pools, archive: Archive, count: int, rng: random.Random) -> list[str]:
+    """``count`` words that each occur in one pool sentence AND match about as many documents as the others.
+
+    Stemming merges a word with its variants ("shipment", "shipments", "shipped" ...), so a word of one sentence can
+    still match several times as many documents; such outliers would be common words, not selective ones."""
+    candidates = pools.rare_words(count * 3, rng)
+    with archive.session() as session:
+        totals = {word: search(session, word, limit=1).total for word in candidates}
+    median = statistics.median(totals.values())
+    return [w for w in candidates if totals[w] <= 1.5 * median][:count]
+
+
 def cases(pools: Pools, archive: Archive, seed: int, words: int) -> list[Case]:
     rng = random.Random(seed + 1)
-    rare = pools.rare_words(words, rng)
+    rare = selective_words(pools, archive, words, rng)
     phrases = [f'"{p}"' for p in pools.phrases(rare)]
     with archive.engine.connect() as conn:
         top_place = conn.execute(
