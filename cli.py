@@ -11,6 +11,7 @@ import csv
 import json
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -30,7 +31,7 @@ from crawler.mirror.command import mirror
 from errors import ConfigError, ImportFormatError, LawwatchError, QueryError
 from pipeline.classify.command import classify as classify_cmd
 from pipeline.db import Archive, current_revision, head_revision, open_archive, upgrade
-from pipeline.importer import FORMATS, read_jsonl
+from pipeline.importer import DEFAULT_SOURCE, FORMATS, read_jsonl
 from pipeline.ingest import ingest, reclassify
 from pipeline.models import CrawlRun, utcnow
 from pipeline.normalize import NormalizedDocument, to_utc
@@ -230,7 +231,8 @@ def _import_file(app: App, file: str, fmt: str, source: str | None, batch_size: 
 
         counts = ingest(app.archive, documents(), batch_size=batch_size)
     summary = {"file": file, "format": fmt, **counts.as_dict(), "errors": len(errors)}
-    _record_import(app.archive, counts.by_source or {source or fmt: 0}, summary, errors, started)
+    by_source = counts.by_source or {source or DEFAULT_SOURCE.get(fmt, fmt): Counter()}
+    _record_import(app.archive, by_source, summary, errors, started)
     if errors and counts.new + counts.updated + counts.unchanged == 0:
         raise click.ClickException(f"{file}: no line could be imported ({len(errors)} bad lines)")
     return summary
@@ -269,14 +271,14 @@ def _progress(stream: IO[str], file: str) -> Iterator[Callable[[], None]]:
 
 def _record_import(
     archive: Archive,
-    by_source: Any,
+    by_source: dict[str, Counter[str]],
     summary: dict[str, Any],
     errors: Sequence[ImportFormatError],
     started: datetime,
 ) -> None:
     """An import is recorded like a crawl run, so `lawwatch status` shows it and its bad lines."""
     with archive.session() as session:
-        for name in by_source:
+        for name, outcomes in by_source.items():
             session.add(
                 CrawlRun(
                     source=name,
@@ -284,9 +286,9 @@ def _record_import(
                     finished_at=utcnow(),
                     status="ok" if not errors else "partial",
                     pages=0,
-                    new=summary["new"],
-                    updated=summary["updated"],
-                    unchanged=summary["unchanged"],
+                    new=outcomes["new"],
+                    updated=outcomes["updated"],
+                    unchanged=outcomes["unchanged"],
                     errors=len(errors),
                     error_messages=[str(e) for e in errors[:20]],
                     stats={"kind": "import", "file": summary["file"], "format": summary["format"]},

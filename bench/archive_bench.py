@@ -30,6 +30,7 @@ from typing import Any
 import lxml.html
 import sqlalchemy as sa
 
+from pipeline.classify import JurisdictionTag, StatuteCite
 from pipeline.db import Archive, open_archive
 from pipeline.models import Document
 from pipeline.normalize import NormalizedDocument
@@ -61,30 +62,10 @@ JURISDICTION_COUNT = 400
 
 
 @dataclass(frozen=True)
-class Place:
-    id: str
-    name: str
-    kind: str
-    state: str | None
-    mentions: int = 1
-    first: int = 0
-
-
-@dataclass(frozen=True)
-class Cite:
-    title: str | None
-    section: str
-    subsection: str | None
-    text: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
 class Tags:  # duck-types pipeline.classify.Classification for store_documents
     doc_type: str
-    jurisdictions: list[Place] = field(default_factory=list)
-    statutes: list[Cite] = field(default_factory=list)
+    jurisdictions: list[JurisdictionTag] = field(default_factory=list)
+    statutes: list[StatuteCite] = field(default_factory=list)
 
 
 @dataclass
@@ -125,7 +106,9 @@ class Pools:
 def documents(pools: Pools, n: int, seed: int) -> Iterator[NormalizedDocument]:
     rng = random.Random(seed)
     places = [
-        Place(f"fips:{10000 + i}", f"County {i}", "county" if i % 5 else "city", "TX" if i % 7 == 0 else "CA")
+        JurisdictionTag(
+            f"fips:{10000 + i}", f"County {i}", "county" if i % 5 else "city", "TX" if i % 7 == 0 else "CA", 1, 0
+        )
         for i in range(JURISDICTION_COUNT)
     ]
     place_weights = [1 / (rank + 1) for rank in range(JURISDICTION_COUNT)]  # Zipf: a few places dominate
@@ -140,7 +123,7 @@ def documents(pools: Pools, n: int, seed: int) -> Iterator[NormalizedDocument]:
         source = rng.choices(sources, source_w)[0]
         chosen = {p.id: p for p in rng.choices(places, place_weights, k=rng.choice((0, 1, 1, 2, 2, 3)))}
         cites = [
-            Cite(t, s, None, f"{t or ''} U.S.C. § {s}".strip(), k * 40, k * 40 + 16)
+            StatuteCite(t, s, None, f"{t or ''} U.S.C. § {s}".strip(), k * 40, k * 40 + 16)
             for k, (t, s) in enumerate(rng.sample(STATUTES, rng.choice((0, 0, 1, 1, 2))))
         ]
         yield NormalizedDocument(

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.http import Response
 from sqlalchemy import select
 
+from crawler.content import read_feed
 from crawler.items import DocumentItem
 from errors import CrawlError
 from pipeline.normalize import canonical_url
@@ -134,6 +136,17 @@ class LawwatchSpider(scrapy.Spider):
     def first_requests(self) -> Iterable[scrapy.Request]:
         """The source's first requests (feeds, first listing pages, the first API page)."""
         raise NotImplementedError
+
+    def read_feed(self, response: Response) -> Any:
+        """The parsed feed of ``response`` (see :func:`crawler.content.read_feed`), None for a 304 (nothing new);
+        an unreadable feed fails the source with its URL."""
+        if response.status == 304:
+            return None
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        try:
+            return read_feed(response.body, content_type)
+        except ValueError as exc:
+            raise CrawlError(self.source.id, f"{response.url}: {exc}") from exc
 
     def fail(self, exc: BaseException) -> None:
         """Record ``exc`` as a fatal error of this source (its run is ``failed``); the crawl of others goes on."""

@@ -26,20 +26,36 @@ def classify_document(doc: NormalizedDocument) -> NormalizedDocument:
     return replace(doc, classification=tags)
 
 
+OUTCOMES = ("new", "updated", "unchanged")
+
+
 @dataclass
 class IngestCounts:
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    by_source: Counter[str] = field(default_factory=Counter)
+    """Store outcomes per source (``by_source[source][outcome]``); totals are derived from them."""
+
+    by_source: dict[str, Counter[str]] = field(default_factory=dict)
 
     def add(self, results: Iterable[StoreResult]) -> None:
         for result in results:
-            setattr(self, result.outcome, getattr(self, result.outcome) + 1)
-            self.by_source[result.source] += 1
+            self.by_source.setdefault(result.source, Counter())[result.outcome] += 1
+
+    def total(self, outcome: str) -> int:
+        return sum(counts[outcome] for counts in self.by_source.values())
+
+    @property
+    def new(self) -> int:
+        return self.total("new")
+
+    @property
+    def updated(self) -> int:
+        return self.total("updated")
+
+    @property
+    def unchanged(self) -> int:
+        return self.total("unchanged")
 
     def as_dict(self) -> dict[str, int]:
-        return {"new": self.new, "updated": self.updated, "unchanged": self.unchanged}
+        return {outcome: self.total(outcome) for outcome in OUTCOMES}
 
 
 def ingest(

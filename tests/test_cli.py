@@ -181,3 +181,23 @@ def test_round_trip_on_postgres(postgres_url: str, tmp_path: Path) -> None:
     exported = tmp_path / "pg.jsonl"
     pg("export", "-o", str(exported))
     assert len(exported.read_text(encoding="utf-8").splitlines()) == 8
+
+
+def test_import_records_each_sources_own_counts(lawwatch: Lawwatch, tmp_path: Path) -> None:
+    lines = [
+        {"source": "pacer_rss", "url": "https://ecf.paed.uscourts.gov/doc1/1", "title": "ORDER", "body_text": "Order."},
+        {"source": "pacer_rss", "url": "https://ecf.paed.uscourts.gov/doc1/2", "title": "MEMO", "body_text": "Memo."},
+        {
+            "source": "courtlistener",
+            "url": "https://www.courtlistener.com/opinion/1/",
+            "title": "Op",
+            "body_text": "Op",
+        },
+    ]
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    lawwatch("import", str(mixed), "--format", "lawwatch")
+    report = lawwatch.json("status")
+    assert isinstance(report, dict)
+    runs = {s["source"]: s["last_run"]["new"] for s in report["sources"]}
+    assert runs == {"courtlistener": 1, "pacer_rss": 2}

@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 
 from config import SourceConfig
 from config_schema import Secret
+from crawler import content
 from crawler.base import KnownIndex
 from crawler.items import DocumentItem
 from crawler.spiders import courtlistener, news_rss, pacer_rss
@@ -111,17 +112,17 @@ def test_pacer_case_name_filter_needs_every_word() -> None:
 
 def test_pacer_spider_urls_domains_and_paths() -> None:
     spider = make(pacer_rss.PacerRssSpider, "https://ecf.{court}.uscourts.gov", courts=["paed", "ca7", "nyed"])
-    urls = [r.url for r in spider.initial_requests()]
+    urls = [r.url for r in spider.first_requests()]
     assert urls == [
         "https://ecf.paed.uscourts.gov/cgi-bin/rss_outside.pl",
         "https://ecf.ca7.uscourts.gov/n/beam/servlet/TransportRoom?servlet=RSSGenerator",
         "https://ecf.nyed.uscourts.gov/cgi-bin/readyDockets.pl",
     ]
     assert spider.allowed_domains == ["ecf.ca7.uscourts.gov", "ecf.nyed.uscourts.gov", "ecf.paed.uscourts.gov"]
-    assert all(r.meta["conditional"] for r in spider.initial_requests())
+    assert all(r.meta["conditional"] for r in spider.first_requests())
     mirror = make(pacer_rss.PacerRssSpider, "http://127.0.0.1:8765/ecf.{court}.uscourts.gov", courts=["ca7"],
                   feed_path="/cgi-bin/rss_outside.pl")
-    assert [r.url for r in mirror.initial_requests()] == [
+    assert [r.url for r in mirror.first_requests()] == [
         "http://127.0.0.1:8765/ecf.ca7.uscourts.gov/cgi-bin/rss_outside.pl"
     ]
     with pytest.raises(CrawlError, match="court"):
@@ -226,12 +227,12 @@ def _search(spider: Any, name: str, page: int = 1) -> tuple[list[DocumentItem], 
 
 
 def test_courtlistener_token_header_only_when_set() -> None:
-    with_token = _cl(TOKEN).initial_requests()
+    with_token = _cl(TOKEN).first_requests()
     assert with_token[0].headers.get("Authorization") == f"Token {TOKEN}".encode()
     _, requests = _search(_cl(TOKEN), "parse_search__sanctuary_page1.json")
     assert all(r.headers.get("Authorization") == f"Token {TOKEN}".encode()
                for r in requests if r.callback.__name__ == "parse_search")
-    without = _cl().initial_requests() + _cl("").initial_requests()
+    without = _cl().first_requests() + _cl("").first_requests()
     assert all(b"Authorization" not in r.headers for r in without)
     _, requests = _search(_cl(), "parse_search__sanctuary_page1.json")
     assert all(b"Authorization" not in r.headers for r in requests)
@@ -240,7 +241,7 @@ def test_courtlistener_token_header_only_when_set() -> None:
 def test_courtlistener_token_never_logged(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     spider = _cl(TOKEN, max_pages=1)
-    requests = spider.initial_requests()
+    requests = spider.first_requests()
     logging.getLogger("test").debug("requests %r, options %r, source %r", requests, spider.options, spider.source)
     _, follow = _search(spider, "parse_search__sanctuary_page1.json")
     failed = Failure(ConnectionError("refused"))
@@ -277,7 +278,7 @@ def test_courtlistener_stops_at_an_all_known_page_unless_backfilling() -> None:
 def test_courtlistener_api_and_feed_give_the_same_document_identity() -> None:
     api = {c["cluster_id"]: c for c in courtlistener.search_results(
         json.loads(example("courtlistener", "parse_search__sanctuary_page1.json")))}
-    feed = news_rss.read_feed(example("courtlistener", "parse_feed__court_ca7.xml"))
+    feed = content.read_feed(example("courtlistener", "parse_feed__court_ca7.xml"))
     atom = {c["cluster_id"]: c for c in courtlistener.feed_clusters(feed, "ca7")}
     a, f = api["4489322"], atom["4489322"]
     assert CL + a["path"] == f["path"]
@@ -357,7 +358,7 @@ def test_news_known_items_are_not_fetched_again_but_edited_ones_are() -> None:
     known = KnownIndex(source="news_rss")
     spider = make(news_rss.NewsRssSpider, CHN, known=known)
     raw = example("news_rss", "parse__courthousenews_feed.xml")
-    result = news_rss.read_feed(raw)
+    result = content.read_feed(raw)
     for entry in news_rss.feed_entries(result, FEED_URL):
         known.add(url=entry["link"], external_id=entry["guid"], signature=entry["signature"])
     assert _news_feed(spider) == ([], [])
@@ -405,9 +406,9 @@ def test_news_broken_or_empty_feeds_fail_visibly() -> None:
 
 def test_news_feeds_option_and_extra_domains() -> None:
     spider = make(news_rss.NewsRssSpider, CHN, feeds=["/feed/", "https://feeds.example.org/law.xml"])
-    assert [r.url for r in spider.initial_requests()] == [FEED_URL, "https://feeds.example.org/law.xml"]
+    assert [r.url for r in spider.first_requests()] == [FEED_URL, "https://feeds.example.org/law.xml"]
     assert "feeds.example.org" in spider.allowed_domains
-    assert [r.url for r in make(news_rss.NewsRssSpider, CHN).initial_requests()] == [FEED_URL]
+    assert [r.url for r in make(news_rss.NewsRssSpider, CHN).first_requests()] == [FEED_URL]
 
 
 # --- against the offline mirror --------------------------------------------------------------------------------------
@@ -421,7 +422,7 @@ def _fetch(request: Request) -> Response:
 
 
 def _walk(spider: Any, limit: int = 40) -> list[DocumentItem]:
-    queue, items = list(spider.initial_requests()), []
+    queue, items = list(spider.first_requests()), []
     while queue and limit:
         limit -= 1
         request = queue.pop(0)

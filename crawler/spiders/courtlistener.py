@@ -13,7 +13,7 @@ Options: ``queries``, ``use_api``, ``courts``, ``token``, ``max_pages``, ``fetch
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -24,8 +24,8 @@ from twisted.python.failure import Failure
 
 from config_schema import Secret
 from crawler.base import LawwatchSpider
+from crawler.content import extract_main_text
 from crawler.items import DocumentItem
-from crawler.spiders.news_rss import extract_main_text, read_feed
 from errors import CrawlError
 
 OPTIONS: dict[str, Any] = {
@@ -132,7 +132,7 @@ class CourtlistenerSpider(LawwatchSpider):
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Token {self._token}"} if self._token else {}
 
-    def initial_requests(self) -> list[scrapy.Request]:
+    def first_requests(self) -> list[scrapy.Request]:
         requests = []
         for query in self.options.get("queries") or DEFAULT_QUERIES:
             if self.options.get("use_api", True):
@@ -148,9 +148,6 @@ class CourtlistenerSpider(LawwatchSpider):
             requests.append(scrapy.Request(url, callback=self.parse_feed, meta={"court": court, "conditional": True}))
         return requests
 
-    async def start(self) -> AsyncIterator[Any]:
-        for request in self.initial_requests():
-            yield request
 
     def parse_search(self, response: Response, **kwargs: Any) -> Iterable[DocumentItem | scrapy.Request]:
         """One page of API results; the next page while this one had something new."""
@@ -182,13 +179,9 @@ class CourtlistenerSpider(LawwatchSpider):
 
     def parse_feed(self, response: Response, **kwargs: Any) -> Iterable[DocumentItem | scrapy.Request]:
         """An Atom feed (search or court): 20 newest clusters."""
-        if response.status == 304:
+        result = self.read_feed(response)
+        if result is None:
             return
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
-        try:
-            result = read_feed(response.body, content_type)
-        except ValueError as exc:
-            raise CrawlError(self.source.id, f"{response.url}: {exc}") from exc
         court = response.meta.get("court")
         clusters = list(feed_clusters(result, court))
         if court:

@@ -17,6 +17,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.base import LawwatchSpider
+from crawler.content import refuse_entity_declarations
 from crawler.items import DocumentItem
 from crawler.spiders.doj_news import parse_release_page
 from errors import CrawlError
@@ -57,8 +58,10 @@ class DojRssSpider(LawwatchSpider):
                                  dont_filter=True)
 
     def parse_feed(self, response: Response) -> Iterator[DocumentItem | scrapy.Request]:
-        if b"<!ENTITY" in response.body[:65536]:
-            raise CrawlError(self.source.id, f"feed {response.url} declares XML entities (an entity bomb?); refused")
+        try:
+            refuse_entity_declarations(response.body)
+        except ValueError as exc:
+            raise CrawlError(self.source.id, f"feed {response.url} {exc}") from exc
         content_type = response.headers.get(b"Content-Type")
         entries, problem = feed_entries(response.body, content_type.decode("latin-1") if content_type else None)
         where = f"feed {response.url}" + (f" ({problem})" if problem else "")

@@ -13,39 +13,24 @@ from __future__ import annotations
 import calendar
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import feedparser
 import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.base import LawwatchSpider
+from crawler.content import extract_main_text
 from crawler.items import DocumentItem
-from errors import CrawlError
 
 OPTIONS: dict[str, Any] = {"feeds": list[str], "fetch_pages": bool}
 DEFAULT_FEEDS = ("/feed/",)
 MIN_PAGE_TEXT = 200  # characters; shorter page text (a stub, a paywall notice) loses to content:encoded
 
 log = logging.getLogger(__name__)
-
-
-def read_feed(body: bytes, content_type: str | None = None) -> Any:
-    """feedparser's result for a downloaded feed; CrawlError-worthy problems raise ValueError."""
-    from xml.sax import SAXParseException
-
-    headers = {"content-type": content_type} if content_type else None
-    result = feedparser.parse(body, response_headers=headers)
-    error = result.get("bozo_exception")
-    if isinstance(error, SAXParseException):
-        raise ValueError(f"malformed feed ({error.getMessage()})")
-    if not result.entries and not result.feed.get("title"):
-        raise ValueError("not an RSS/Atom feed")
-    return result
 
 
 def _iso(parsed: Any) -> str | None:
@@ -83,14 +68,6 @@ def feed_entries(result: Any, feed_url: str) -> Iterator[dict[str, Any]]:
         }
 
 
-def extract_main_text(html: str, url: str | None = None) -> str | None:
-    """The page's main text (trafilatura), or None when it finds none."""
-    import trafilatura
-
-    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=True)
-    return text.strip() if text and text.strip() else None
-
-
 class NewsRssSpider(LawwatchSpider):
     name = "news_rss"
     form = "news_article"
@@ -106,23 +83,16 @@ class NewsRssSpider(LawwatchSpider):
         host = (urlsplit(url).hostname or "").lower()
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
-    def initial_requests(self) -> list[scrapy.Request]:
+    def first_requests(self) -> list[scrapy.Request]:
         feeds = self.options.get("feeds") or DEFAULT_FEEDS
         return [scrapy.Request(self.url(f), callback=self.parse, meta={"conditional": True}) for f in feeds]
 
-    async def start(self) -> AsyncIterator[Any]:
-        for request in self.initial_requests():
-            yield request
 
     def parse(self, response: Response, **kwargs: Any) -> Iterable[DocumentItem | scrapy.Request]:
         """A feed: new or changed items → their pages (or straight to items when pages are not fetched)."""
-        if response.status == 304:
+        result = self.read_feed(response)
+        if result is None:
             return
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
-        try:
-            result = read_feed(response.body, content_type)
-        except ValueError as exc:
-            raise CrawlError(self.source.id, f"{response.url}: {exc}") from exc
         entries = list(feed_entries(result, response.url))
         self.sanity_check(len(entries), f"feed {response.url}")
         fetch = self.options.get("fetch_pages", True)

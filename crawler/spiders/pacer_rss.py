@@ -16,7 +16,7 @@ import hashlib
 import html
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -274,15 +274,12 @@ class PacerRssSpider(LawwatchSpider):
         path = self.options.get("feed_path") or feed_path(court)
         return self.base_url.replace("{court}", court) + "/" + path.lstrip("/")
 
-    def initial_requests(self) -> list[scrapy.Request]:
+    def first_requests(self) -> list[scrapy.Request]:
         return [
             scrapy.Request(self.court_url(court), callback=self.parse, meta={"court": court, "conditional": True})
             for court in self.courts
         ]
 
-    async def start(self) -> AsyncIterator[Any]:
-        for request in self.initial_requests():
-            yield request
 
     def parse(self, response: Response, **kwargs: Any) -> Iterable[DocumentItem]:
         if response.status == 304:
