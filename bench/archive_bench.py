@@ -30,12 +30,12 @@ from typing import Any
 import lxml.html
 import sqlalchemy as sa
 
-from pipeline.classify import JurisdictionTag, StatuteCite
-from pipeline.db import Archive, open_archive
-from pipeline.models import Document
-from pipeline.normalize import NormalizedDocument
-from pipeline.search import search
-from pipeline.store import document_row, store_documents
+from lawwatch.pipeline.classify import JurisdictionTag, StatuteCite
+from lawwatch.pipeline.db import Archive, open_archive
+from lawwatch.pipeline.models import Document
+from lawwatch.pipeline.normalize import NormalizedDocument
+from lawwatch.pipeline.search import search
+from lawwatch.pipeline.store import document_row, store_documents
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "doj_press_release_etl" / "doj_press_100.jsonl"
 SOURCES = {"doj": 55, "usao": 30, "courtlistener": 8, "ojp": 4, "dhs": 3}

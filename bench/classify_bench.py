@@ -70,8 +70,8 @@ def main() -> None:
         cli_warm = min(startup(cache, cli, "Cook County, Ill. received a letter.") for _ in range(3))
 
     docs = load(args.corpus, args.docs)
-    from pipeline.classify import classify
-    from pipeline.classify.gazetteer import load as load_gazetteer
+    from lawwatch.pipeline.classify import classify
+    from lawwatch.pipeline.classify.gazetteer import load as load_gazetteer
 
     automaton = load_gazetteer().automaton
     classify("warm-up: Chicago, 8 U.S.C. § 1373, 888 F.3d 272")

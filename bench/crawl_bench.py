@@ -56,8 +56,8 @@ max_pages = 100000
 
 def run_full(settings: str) -> dict[str, Any]:
     """(child) One lawwatch crawl of ``doj_news`` with politeness off; its SourceResult as JSON."""
-    from config import load_config
-    from crawler.runner import run_crawl
+    from lawwatch.config import load_config
+    from lawwatch.crawler.runner import run_crawl
 
     config = load_config(settings)
     result = run_crawl(config, list(config.sources), politeness=False, log_level="ERROR")[0]
@@ -69,7 +69,7 @@ def run_bare(start_url: str, concurrency: int) -> dict[str, Any]:
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.settings import CONCURRENT_ITEMS
+    from lawwatch.crawler.settings import CONCURRENT_ITEMS
 
     class TitleSpider(scrapy.Spider):
         name = "titles"
@@ -121,7 +121,7 @@ def main() -> None:
         print(json.dumps(run_bare(args.arg, args.concurrency)))
         return
 
-    from crawler.mirror.server import MirrorServer
+    from lawwatch.crawler.mirror.server import MirrorServer
 
     with MirrorServer(extra_releases=args.releases) as mirror, tempfile.TemporaryDirectory() as tmp:
         releases = len(mirror.justice.releases)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pipeline.db import Archive, open_archive
+from lawwatch.pipeline.db import Archive, open_archive
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 POSTGRES_URL = os.environ.get("LAWWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from errors import ArchiveError
-from pipeline.db import Archive, current_revision, downgrade, head_revision, open_archive, upgrade
-from pipeline.models import Base
+from lawwatch.errors import ArchiveError
+from lawwatch.pipeline.db import Archive, current_revision, downgrade, head_revision, open_archive, upgrade
+from lawwatch.pipeline.models import Base
 
 
 def _diff(archive: Archive) -> list[object]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.classify import Classification, classify
-from pipeline.classify.courts import find_courts
-from pipeline.classify.doctype import classify_doctype
+from lawwatch.pipeline.classify import Classification, classify
+from lawwatch.pipeline.classify.courts import find_courts
+from lawwatch.pipeline.classify.doctype import classify_doctype
 
 
 @pytest.mark.parametrize(

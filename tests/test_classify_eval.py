@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.classify.evaluate import THRESHOLDS, evaluate, labelled_documents
+from lawwatch.pipeline.classify.evaluate import THRESHOLDS, evaluate, labelled_documents
 
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "classify"
 

@@ -8,10 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.classify import classify
-from pipeline.classify.doctype import _CAPTION, CASE_TRAPS, _anchor_starts, _has_caption, _heading, classify_doctype
-from pipeline.classify.gazetteer import fold
-from pipeline.classify.statutes import _windows, find_cases
+from lawwatch.pipeline.classify import classify
+from lawwatch.pipeline.classify.doctype import (
+    _CAPTION,
+    CASE_TRAPS,
+    _anchor_starts,
+    _has_caption,
+    _heading,
+    classify_doctype,
+)
+from lawwatch.pipeline.classify.gazetteer import fold
+from lawwatch.pipeline.classify.statutes import _windows, find_cases
 
 EXAMPLES = sorted(Path(__file__).parent.joinpath("examples", "classify").glob("*.txt"))
 TEXTS = [p.read_text(encoding="utf-8") for p in EXAMPLES]

@@ -8,10 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.classify import _lower, classify
-from pipeline.classify.doctype import _CAPTION_LOWER, _caption_lower
-from pipeline.classify.gazetteer import load
-from pipeline.classify.jurisdictions import _PREV_WORD, _prev_word, _qualifier, _qualifier_re, find_jurisdictions
+from lawwatch.pipeline.classify import _lower, classify
+from lawwatch.pipeline.classify.doctype import _CAPTION_LOWER, _caption_lower
+from lawwatch.pipeline.classify.gazetteer import load
+from lawwatch.pipeline.classify.jurisdictions import (
+    _PREV_WORD,
+    _prev_word,
+    _qualifier,
+    _qualifier_re,
+    find_jurisdictions,
+)
 
 EXAMPLES = sorted(Path(__file__).parent.joinpath("examples", "classify").glob("*.txt"))
 TEXTS = [p.read_text(encoding="utf-8") for p in EXAMPLES]
@@ -163,9 +169,9 @@ def _long_texts() -> list[str]:
 
 
 def test_shared_scan_gives_the_anchor_automatons_hits() -> None:
-    from pipeline.classify.doctype import _anchor_starts
-    from pipeline.classify.gazetteer import fold
-    from pipeline.classify.jurisdictions import _has_anchors, scan
+    from lawwatch.pipeline.classify.doctype import _anchor_starts
+    from lawwatch.pipeline.classify.gazetteer import fold
+    from lawwatch.pipeline.classify.jurisdictions import _has_anchors, scan
 
     assert _has_anchors(load())
     for text in [*TEXTS, *_long_texts(), "", "sent", " Sincerely,"]:
@@ -178,9 +184,9 @@ def test_shared_scan_gives_the_anchor_automatons_hits() -> None:
 
 
 def test_shared_scan_classifies_like_separate_scans() -> None:
-    from pipeline.classify.doctype import classify_doctype
-    from pipeline.classify.gazetteer import fold
-    from pipeline.classify.jurisdictions import scan
+    from lawwatch.pipeline.classify.doctype import classify_doctype
+    from lawwatch.pipeline.classify.gazetteer import fold
+    from lawwatch.pipeline.classify.jurisdictions import scan
 
     for text in [*TEXTS, *_long_texts()]:
         low = text.lower()
@@ -195,8 +201,8 @@ def test_shared_scan_classifies_like_separate_scans() -> None:
 def test_gazetteer_without_the_anchors_falls_back_to_the_doctype_scan() -> None:
     import ahocorasick
 
-    from pipeline.classify.gazetteer import Gazetteer, Key
-    from pipeline.classify.jurisdictions import scan
+    from lawwatch.pipeline.classify.gazetteer import Gazetteer, Key
+    from lawwatch.pipeline.classify.jurisdictions import scan
 
     gaz = load()
     automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)

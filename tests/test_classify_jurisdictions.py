@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.classify import classify, jurisdiction_catalog, resolve_jurisdiction
-from pipeline.classify import gazetteer as gz
+from lawwatch.pipeline.classify import classify, jurisdiction_catalog, resolve_jurisdiction
+from lawwatch.pipeline.classify import gazetteer as gz
 
 
 def ids(text: str) -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.classify import classify, parse_statute
-from pipeline.classify.statutes import find_statutes
+from lawwatch.pipeline.classify import classify, parse_statute
+from lawwatch.pipeline.classify.statutes import find_statutes
 
 
 def cites(text: str) -> list[tuple[str | None, str, str | None]]:

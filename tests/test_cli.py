@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cli import cli
+from lawwatch.cli import cli
 from tests.conftest import EXAMPLES
 
 SAMPLE = EXAMPLES / "import" / "doj_api_sample.jsonl"

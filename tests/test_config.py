@@ -15,8 +15,8 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-import crawler.spiders
-from config import (
+import lawwatch.crawler.spiders
+from lawwatch.config import (
     ArchiveConfig,
     Config,
     CrawlerConfig,
@@ -28,7 +28,7 @@ from config import (
     known_spiders,
     load_config,
 )
-from errors import ConfigError
+from lawwatch.errors import ConfigError
 
 REPO_SETTINGS = Path(__file__).resolve().parent.parent / "settings.toml"
 SOURCE = '[[sources]]\nid = "{id}"\nspider = "fake_api"\nbase_url = "https://www.justice.gov/"\n'
@@ -39,7 +39,7 @@ type = "slack"
 channel = "#ops"
 """
 FAKE_SPIDER = """
-from config import Secret
+from lawwatch.config import Secret
 OPTIONS = {"pagesize": int, "components": list[str], "token": Secret, "auth": Secret, "api_key": str,
            "keywords": list[str], "ratio": float}
 """
@@ -60,15 +60,15 @@ def spiders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     (directory / "fake_api.py").write_text(FAKE_SPIDER)
     (directory / "fake_rss.py").write_text("")
     (directory / "_base.py").write_text("")
-    monkeypatch.setattr(crawler.spiders, "__path__", [str(directory)])
+    monkeypatch.setattr(lawwatch.crawler.spiders, "__path__", [str(directory)])
     importlib.invalidate_caches()
     before = set(sys.modules)
     yield directory
     for name in set(sys.modules) - before:
-        if name.startswith("crawler.spiders."):
+        if name.startswith("lawwatch.crawler.spiders."):
             del sys.modules[name]
-            if hasattr(crawler.spiders, name.rsplit(".", 1)[1]):
-                delattr(crawler.spiders, name.rsplit(".", 1)[1])
+            if hasattr(lawwatch.crawler.spiders, name.rsplit(".", 1)[1]):
+                delattr(lawwatch.crawler.spiders, name.rsplit(".", 1)[1])
 
 
 def write(text: str, name: str = "settings.toml") -> Path:
@@ -423,7 +423,9 @@ def test_spider_module_is_imported_only_for_options(spiders: Path) -> None:
     importlib.invalidate_caches()
     text = SOURCE.format(id="a").replace('"fake_api"', '"broken"')
     assert load(text).sources[0].spider == "broken"
-    assert error(text + "x = 1\n") == "settings.toml: sources[0].spider: cannot import crawler.spiders.broken: boom"
+    assert error(text + "x = 1\n") == (
+        "settings.toml: sources[0].spider: cannot import lawwatch.crawler.spiders.broken: boom"
+    )
 
 
 def test_unknown_source_lookup(spiders: Path, workdir: Path) -> None:

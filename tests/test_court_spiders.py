@@ -15,13 +15,13 @@ from scrapy import Request
 from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
 from twisted.python.failure import Failure
 
-from config import SourceConfig
-from config_schema import Secret
-from crawler import content
-from crawler.base import KnownIndex
-from crawler.items import DocumentItem
-from crawler.spiders import courtlistener, news_rss, pacer_rss
-from errors import CrawlError
+from lawwatch.config import SourceConfig
+from lawwatch.config_schema import Secret
+from lawwatch.crawler import content
+from lawwatch.crawler.base import KnownIndex
+from lawwatch.crawler.items import DocumentItem
+from lawwatch.crawler.spiders import courtlistener, news_rss, pacer_rss
+from lawwatch.errors import CrawlError
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 TOKEN = "cl-test-token-9f8e7d6c5b4a"
@@ -432,7 +432,7 @@ def _walk(spider: Any, limit: int = 40) -> list[DocumentItem]:
 
 
 def test_spiders_parse_what_the_mirror_serves() -> None:
-    from crawler.mirror.server import MirrorServer
+    from lawwatch.crawler.mirror.server import MirrorServer
 
     with MirrorServer() as mirror:
         pacer = _walk(make(pacer_rss.PacerRssSpider, mirror.base_url + "/ecf.{court}.uscourts.gov",

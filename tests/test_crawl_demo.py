@@ -23,7 +23,7 @@ def _crawl_mirror(settings: Path, port: int) -> dict[str, dict[str, object]]:
     args = [
         sys.executable,
         "-m",
-        "cli",
+        "lawwatch",
         "--config",
         str(settings),
         "crawl",

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from crawler.mirror.server import MirrorServer
+from lawwatch.crawler.mirror.server import MirrorServer
 from tests.helpers.crawl import CrawlOutcome, crawl, release_page_requests, rows, scalar, snapshot, write_settings
 
 pytestmark = pytest.mark.timeout(240)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from crawler import pipelines
-from crawler.items import DocumentItem
-from pipeline.db import open_archive
+from lawwatch.crawler import pipelines
+from lawwatch.crawler.items import DocumentItem
+from lawwatch.pipeline.db import open_archive
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
-from config import Config, CrawlerConfig, SourceConfig
-from crawler.base import KnownIndex, LawwatchSpider
-from crawler.middlewares import (
+from lawwatch.config import Config, CrawlerConfig, SourceConfig
+from lawwatch.crawler.base import KnownIndex, LawwatchSpider
+from lawwatch.crawler.middlewares import (
     BackoffRetryMiddleware,
     ConditionalGetMiddleware,
     ErrorRecorderMiddleware,
@@ -24,9 +24,9 @@ from crawler.middlewares import (
     UrlPolicy,
     retry_after_seconds,
 )
-from crawler.runner import decide_status
-from crawler.settings import scrapy_settings
-from errors import CrawlError
+from lawwatch.crawler.runner import decide_status
+from lawwatch.crawler.settings import scrapy_settings
+from lawwatch.errors import CrawlError
 
 REAL = SourceConfig(id="doj_api", spider="doj_api", base_url="https://www.justice.gov")
 MIRROR = SourceConfig(id="doj_api", spider="doj_api", base_url="http://127.0.0.1:8123/www.justice.gov", local=True,
@@ -49,7 +49,7 @@ def test_settings_for_a_real_host_are_polite() -> None:
     assert s["TELNETCONSOLE_ENABLED"] is False
     assert {429, 500, 502, 503, 504} <= set(s["RETRY_HTTP_CODES"])
     assert s["DOWNLOADER_MIDDLEWARES"]["scrapy.downloadermiddlewares.retry.RetryMiddleware"] is None
-    assert s["SPIDER_MODULES"] == ["crawler.spiders"]
+    assert s["SPIDER_MODULES"] == ["lawwatch.crawler.spiders"]
 
 
 def test_settings_for_the_local_mirror_may_skip_the_delay() -> None:
@@ -241,7 +241,7 @@ def test_sanity_check_and_known_index() -> None:
 def test_crawl_command_usage_errors(tmp_path: Any, args: list[str], message: str) -> None:
     from click.testing import CliRunner
 
-    from cli import cli
+    from lawwatch.cli import cli
 
     settings = tmp_path / "settings.toml"
     settings.write_text(

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 import pytest
 
-import config as config_module
-from cli import cli
+from lawwatch import config as config_module
+from lawwatch.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -110,7 +110,7 @@ def _spider_options() -> list[tuple[str, str]]:
     return [
         (spider, option)
         for spider in config_module.known_spiders()
-        for option in getattr(importlib.import_module(f"crawler.spiders.{spider}"), "OPTIONS", {})
+        for option in getattr(importlib.import_module(f"lawwatch.crawler.spiders.{spider}"), "OPTIONS", {})
     ]
 
 

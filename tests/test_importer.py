@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from errors import ImportFormatError
-from pipeline.importer import read_jsonl
-from pipeline.normalize import NormalizedDocument
+from lawwatch.errors import ImportFormatError
+from lawwatch.pipeline.importer import read_jsonl
+from lawwatch.pipeline.normalize import NormalizedDocument
 from tests.conftest import EXAMPLES
 
 SAMPLES = EXAMPLES / "import"

@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 from parsel import Selector
 
-from crawler.mirror import MirrorServer
-from crawler.mirror.sites.base import DATA
+from lawwatch.crawler.mirror import MirrorServer
+from lawwatch.crawler.mirror.sites.base import DATA
 
 STORY = ("2:17-cv-03894", "1:17-cv-05720", "3:17-cv-00574")
 API = "/www.justice.gov/api/v1/press_releases.json"
@@ -456,7 +456,7 @@ def test_fault_redirects(mirror: MirrorServer) -> None:
 
 # --------------------------------------------------------------------------- settings, command, data
 def test_sources_toml_validates_and_points_every_source_at_the_mirror(mirror: MirrorServer, tmp_path: Path) -> None:
-    from config import load_config
+    from lawwatch.config import load_config
 
     path = tmp_path / "mirror.toml"
     path.write_text(mirror.sources_toml("sqlite:///" + str(tmp_path / "a.db")), encoding="utf-8")
@@ -481,7 +481,7 @@ def test_sources_toml_validates_and_points_every_source_at_the_mirror(mirror: Mi
 
 
 def test_mirror_command_is_documented() -> None:
-    from cli import cli
+    from lawwatch.cli import cli
 
     result = CliRunner().invoke(cli, ["mirror", "serve", "--help"])
     assert result.exit_code == 0 and "Example:" in result.output and "--port" in result.output

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.normalize import canonical_url, content_hash, html_to_text, normalize_document, to_utc
+from lawwatch.pipeline.normalize import canonical_url, content_hash, html_to_text, normalize_document, to_utc
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from crawler.spiders.pacer_rss import decode_feed, new_feed, parse_feed
+from lawwatch.crawler.spiders.pacer_rss import decode_feed, new_feed, parse_feed
 
 SAMPLES = Path(__file__).resolve().parent / "examples" / "pacer_rss" / "juriscraper"
 CASE_FIELDS = ("case_name", "docket_number", "pacer_case_id", "court_id")

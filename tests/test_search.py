@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from errors import QueryError
-from pipeline.db import Archive
-from pipeline.models import Document
-from pipeline.search import SearchResult, search
+from lawwatch.errors import QueryError
+from lawwatch.pipeline.db import Archive
+from lawwatch.pipeline.models import Document
+from lawwatch.pipeline.search import SearchResult, search
 from tests.helpers.factories import add_document
 
 FILLER = [
@@ -371,7 +371,7 @@ def test_sqlite_plan_drives_from_the_fts_index(sqlite_archive: Archive) -> None:
 def test_listing_plans_agree(
     archive: Archive, corpus: dict[str, int], monkeypatch: pytest.MonkeyPatch, rare_below: int
 ) -> None:
-    monkeypatch.setattr("pipeline.search._RARE_TAG", rare_below)
+    monkeypatch.setattr("lawwatch.pipeline.search._RARE_TAG", rare_below)
     result = run(archive, "", jurisdictions=["fips:17031", "fips:06", "fips:06075"], limit=2)
     assert ids(result) == [corpus["ruling"], corpus["lawsuit"]]
     assert result.total == 3

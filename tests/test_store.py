@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from pipeline.db import Archive
-from pipeline.models import Document, DocumentVersion
-from pipeline.normalize import normalize_document
-from pipeline.store import store_documents
+from lawwatch.pipeline.db import Archive
+from lawwatch.pipeline.models import Document, DocumentVersion
+from lawwatch.pipeline.normalize import normalize_document
+from lawwatch.pipeline.store import store_documents
 
 
 def _doc(n: int, body: str = "The Department sent letters.", **kw: object):
@@ -101,7 +101,7 @@ def _tags(archive: Archive, doc_id: int) -> tuple[set[str], set[tuple[str | None
 
 
 def test_tags_written_and_replaced_on_update(archive: Archive) -> None:
-    from pipeline.ingest import classify_document
+    from lawwatch.pipeline.ingest import classify_document
 
     first = classify_document(
         _doc(7, body="The Department sent letters to Philadelphia, Pennsylvania under 8 U.S.C. 1373.")

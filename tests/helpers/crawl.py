@@ -36,7 +36,7 @@ def write_settings(mirror: Any, tmp: Path, *, replace: dict[str, str] | None = N
 
 
 def crawl(settings: Path, *sources: str, timeout: float = 150) -> CrawlOutcome:
-    args = [sys.executable, "-m", "cli", "--config", str(settings), "crawl", *(sources or DOJ), "--json"]
+    args = [sys.executable, "-m", "lawwatch", "--config", str(settings), "crawl", *(sources or DOJ), "--json"]
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
     try:
         payload = json.loads(done.stdout.strip().splitlines()[-1])

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pipeline.models import Document, DocumentJurisdiction, DocumentStatute, Jurisdiction
+from lawwatch.pipeline.models import Document, DocumentJurisdiction, DocumentStatute, Jurisdiction
 
 _counter = itertools.count(1)
 

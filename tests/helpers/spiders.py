@@ -26,12 +26,12 @@ from scrapy import Request
 from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
-import crawler.spiders as spiders_package
-from config import SourceConfig
-from crawler.base import KnownIndex, LawwatchSpider
-from crawler.items import DocumentItem
-from errors import CrawlError
-from pipeline.normalize import to_utc
+import lawwatch.crawler.spiders as spiders_package
+from lawwatch.config import SourceConfig
+from lawwatch.crawler.base import KnownIndex, LawwatchSpider
+from lawwatch.crawler.items import DocumentItem
+from lawwatch.errors import CrawlError
+from lawwatch.pipeline.normalize import to_utc
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SUFFIXES = (".compare.json", ".meta.json", ".compare.candidate.json")
@@ -48,7 +48,7 @@ def spider_ids() -> list[str]:
 
 
 def spider_class(spider_id: str) -> type[LawwatchSpider]:
-    module = __import__(f"crawler.spiders.{spider_id}", fromlist=["_"])
+    module = __import__(f"lawwatch.crawler.spiders.{spider_id}", fromlist=["_"])
     found = [obj for obj in vars(module).values()
              if inspect.isclass(obj) and issubclass(obj, LawwatchSpider) and getattr(obj, "name", None) == spider_id]
     assert found, f"crawler/spiders/{spider_id}.py defines no LawwatchSpider named {spider_id!r}"

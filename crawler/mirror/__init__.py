@@ -1,7 +1,0 @@
-"""The offline mirror of every lawwatch source (see docs/crawler-contract.md): ``MirrorServer``."""
-
-from __future__ import annotations
-
-from crawler.mirror.server import MirrorServer
-
-__all__ = ["MirrorServer"]

@@ -1,0 +1,421 @@
+"""settings.toml → ``Config``: one frozen, typed object, validated at load and passed explicitly.
+
+Path: the explicit ``path`` (``lawwatch --config``), else ``$LAWWATCH_CONFIG``, else ``./settings.toml``;
+when that default file is absent the embedded defaults apply. ``$LAWWATCH_DATABASE_URL`` overrides
+``[archive] url``. Secrets are written only as ``{ env = "NAME" }`` (optionally ``required = true``) and
+resolved from ``environ``. Every mistake is one ``ConfigError`` line, e.g.
+``settings.toml: sources[2].schedule: "every 5 minutes" is not an interval like "15m" or a cron expression``.
+
+A spider module in ``crawler.spiders`` declares the extra keys its ``[[sources]]`` tables may carry as
+``OPTIONS: dict[str, type]``: ``str``, ``int``, ``float``, ``bool``, ``list``, ``list[str]`` (any of those
+item types), ``dict`` or ``Secret`` (an env reference). They land in ``SourceConfig.options`` (arrays as
+tuples).
+The module is imported only when a source actually carries such keys.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from lawwatch import config_schema as cs
+from lawwatch.config_schema import Schedule, Secret
+from lawwatch.errors import ConfigError
+
+__all__ = [
+    "AlertRule", "AlertsConfig", "ArchiveConfig", "Config", "ConfigError", "CrawlerConfig", "EmailConfig",
+    "EmailTarget", "Schedule", "Secret", "SlackConfig", "SlackTarget", "SourceConfig", "default_config",
+    "known_spiders", "load_config",
+]
+
+DEFAULT_DATABASE_URL = "sqlite:///var/lawwatch.db"
+DEFAULT_USER_AGENT = "lawwatch/0.1 (+https://github.com/lawwatch/lawwatch; contact: lawwatch@example.org)"
+DOC_TYPES = ("letter", "ruling", "lawsuit", "filing", "other")
+DEFAULT_SLACK_URL = "https://slack.com/api/"
+DEFAULT_FROM_ADDR = "lawwatch@localhost"
+DEFAULTS_LABEL = "<defaults>"
+_ID = re.compile(r"[a-z][a-z0-9_]*")
+_SOURCE_KEYS = ("id", "spider", "enabled", "schedule", "base_url", "local", "download_delay")
+_DB_SCHEMES = {"sqlite": "sqlite", "sqlite+pysqlite": "sqlite+pysqlite", "postgres": "postgresql+psycopg",
+               "postgresql": "postgresql+psycopg", "postgresql+psycopg": "postgresql+psycopg"}
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveConfig:
+    url: str = DEFAULT_DATABASE_URL
+    echo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlerConfig:
+    user_agent: str = DEFAULT_USER_AGENT
+    download_delay: float = 1.0
+    concurrent_requests: int = 8
+    concurrent_requests_per_domain: int = 2
+    timeout: float = 30.0
+    max_body_size: int = 16 * 1024 * 1024
+    max_redirects: int = 5
+    retry_times: int = 3
+    autothrottle: bool = True
+    obey_robots_txt: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceConfig:
+    id: str
+    spider: str
+    base_url: str
+    enabled: bool = True
+    schedule: Schedule = Schedule("1h", "interval", seconds=3600)
+    local: bool = False
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    download_delay: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRule:
+    name: str
+    jurisdictions: tuple[str, ...] = ()
+    statutes: tuple[str, ...] = ()
+    doc_types: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    digest: str | None = None
+
+    @property
+    def digest_schedule(self) -> Schedule | None:
+        return Schedule.parse(self.digest) if self.digest else None
+
+
+@dataclass(frozen=True, slots=True)
+class SlackTarget:
+    kind: ClassVar[str] = "slack"
+    name: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class EmailTarget:
+    kind: ClassVar[str] = "email"
+    name: str
+    to: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SlackConfig:
+    token: Secret | None = None
+    base_url: str = DEFAULT_SLACK_URL
+
+
+@dataclass(frozen=True, slots=True)
+class EmailConfig:
+    host: str = "localhost"
+    port: int = 25
+    username: str | None = None
+    password: Secret | None = None
+    from_addr: str = DEFAULT_FROM_ADDR
+    starttls: bool = False
+    use_ssl: bool = False
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsConfig:
+    rules: tuple[AlertRule, ...] = ()
+    slack: SlackConfig = SlackConfig()
+    email: EmailConfig = EmailConfig()
+    targets: tuple[SlackTarget | EmailTarget, ...] = ()
+    dispatch_interval: float = 5.0
+    max_attempts: int = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path | None = None
+    archive: ArchiveConfig = ArchiveConfig()
+    crawler: CrawlerConfig = CrawlerConfig()
+    sources: tuple[SourceConfig, ...] = ()
+    alerts: AlertsConfig = AlertsConfig()
+
+    def source(self, source_id: str) -> SourceConfig:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        known = ", ".join(s.id for s in self.sources) or "none"
+        label = str(self.path) if self.path else DEFAULTS_LABEL
+        raise ConfigError(label, "sources", f'no source with id "{source_id}" (configured: {known})')
+
+    def masked(self) -> dict[str, Any]:
+        """The effective config as JSON-able data in settings.toml's shape, secrets shown as ``********``."""
+        data = _plain(self)
+        del data["path"]
+        data["archive"]["url"] = cs.mask_db_url(self.archive.url)
+        return dict(data)
+
+
+def default_config() -> Config:
+    """The embedded defaults (no file, no environment)."""
+    return _build({}, DEFAULTS_LABEL, None, {})
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] = os.environ
+) -> Config:
+    """Read and validate the settings file (see the module docstring for how it is found)."""
+    origin = ""
+    if path is None and environ.get("LAWWATCH_CONFIG"):
+        path, origin = environ["LAWWATCH_CONFIG"], " (from LAWWATCH_CONFIG)"
+    if path is None:
+        if not Path("settings.toml").exists():
+            return _build({}, DEFAULTS_LABEL, None, environ)
+        path = "settings.toml"
+    label, file = os.fspath(path), Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(label, "", f"no such file{origin}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(label, "", f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(label, "", f"cannot read: {exc.strerror or exc}{origin}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(label, "", f"invalid TOML: {exc}") from None
+    return _build(data, label, file.resolve(), environ)
+
+
+def known_spiders() -> tuple[str, ...]:
+    """Spider ids = the public modules of the ``crawler.spiders`` package."""
+    import lawwatch.crawler.spiders as package
+
+    return tuple(sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")))
+
+
+def _build(data: dict[str, Any], label: str, path: Path | None, environ: Mapping[str, str]) -> Config:
+    root = cs.Table(data, "", label, ("archive", "crawler", "sources", "alerts"))
+    archive = _archive(root.table("archive", ("url", "echo")), environ)
+    crawler = _crawler(root.table("crawler", [f.name for f in fields(CrawlerConfig)]))
+    sources = _sources(root.tables("sources"), crawler, environ)
+    alerts_keys = ("slack", "email", "targets", "rules", "dispatch_interval", "max_attempts")
+    alerts = _alerts(root.table("alerts", alerts_keys), {s.id for s in sources}, environ)
+    return Config(path=path, archive=archive, crawler=crawler, sources=tuple(sources), alerts=alerts)
+
+
+def _archive(t: cs.Table, environ: Mapping[str, str]) -> ArchiveConfig:
+    url, where = t.text("url", DEFAULT_DATABASE_URL), (t.label, t.key("url"))
+    if environ.get("LAWWATCH_DATABASE_URL"):
+        url, where = environ["LAWWATCH_DATABASE_URL"], ("$LAWWATCH_DATABASE_URL", "")
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        example = DEFAULT_DATABASE_URL
+        raise ConfigError(*where, f'"{cs.mask_db_url(url)}" is not a database URL like "{example}"')
+    if scheme not in _DB_SCHEMES:
+        raise ConfigError(*where, f'unsupported database "{scheme}://" (use sqlite:/// or postgresql+psycopg://)')
+    return ArchiveConfig(url=f"{_DB_SCHEMES[scheme]}://{rest}", echo=t.flag("echo", False))
+
+
+def _crawler(t: cs.Table) -> CrawlerConfig:
+    user_agent = t.text("user_agent", DEFAULT_USER_AGENT)
+    if not cs.has_contact(user_agent):
+        raise t.error("user_agent", "must include a contact (an email address or an http(s) URL)")
+    return CrawlerConfig(
+        user_agent=user_agent,
+        download_delay=t.number("download_delay", 1.0),
+        concurrent_requests=t.integer("concurrent_requests", 8, lo=1),
+        concurrent_requests_per_domain=t.integer("concurrent_requests_per_domain", 2, lo=1),
+        timeout=t.number("timeout", 30.0, positive=True),
+        max_body_size=t.integer("max_body_size", 16 * 1024 * 1024, lo=1),
+        max_redirects=t.integer("max_redirects", 5, lo=0),
+        retry_times=t.integer("retry_times", 3, lo=0),
+        autothrottle=t.flag("autothrottle", True),
+        obey_robots_txt=t.flag("obey_robots_txt", True),
+    )
+
+
+def _schedule(t: cs.Table, name: str, default: str | None) -> Schedule | None:
+    text = t.text(name, default)
+    try:
+        return Schedule.parse(text) if text is not None else None
+    except ValueError as exc:
+        raise t.error(name, str(exc)) from None
+
+
+def _sources(
+    tables: list[cs.Table], crawler: CrawlerConfig, environ: Mapping[str, str]
+) -> list[SourceConfig]:
+    known = known_spiders() if tables else ()
+    seen: dict[str, str] = {}
+    result = []
+    for t in tables:
+        sid = t.text("id")
+        if not _ID.fullmatch(sid):
+            raise t.error("id", f'"{sid}" must start with a lowercase letter and use only a-z, 0-9 and _')
+        if sid in seen:
+            raise t.error("id", f'duplicate source id "{sid}" (first used by {seen[sid]})')
+        seen[sid] = t.where
+        spider = t.text("spider")
+        if spider not in known:
+            known_text = ", ".join(known) or "none installed"
+            raise t.error("spider", f'unknown spider "{spider}" (known: {known_text})')
+        enabled, schedule = t.flag("enabled", True), _schedule(t, "schedule", "1h")
+        assert schedule is not None
+        local = t.flag("local", False)
+        base_url = t.text("base_url")
+        try:
+            host = cs.check_http_url(base_url)
+        except ValueError as exc:
+            raise t.error("base_url", str(exc)) from None
+        if local and not cs.is_loopback(host):
+            raise t.error("local", f"local = true is only for a mirror on a loopback host, not {host}")
+        if not local and cs.is_private(host):
+            raise t.error("base_url", f"{host} is a loopback/private address; only a local source may use it")
+        delay = t.number("download_delay", None)
+        if not local:
+            _check_polite(t, sid, crawler, delay)
+        options = _options(t, spider, environ)
+        result.append(SourceConfig(id=sid, spider=spider, base_url=base_url, enabled=enabled,
+                                   schedule=schedule, local=local, options=options, download_delay=delay))
+    return result
+
+
+def _check_polite(t: cs.Table, sid: str, crawler: CrawlerConfig, delay: float | None) -> None:
+    why = f'(source "{sid}" is not local)'
+    if delay is not None and delay < 1:
+        raise t.error("download_delay", f"{delay:g} s is below the 1 s minimum for a real host {why}")
+    if delay is None and crawler.download_delay < 1:
+        message = f"{crawler.download_delay:g} s is below the 1 s minimum for a real host {why}"
+        raise ConfigError(t.label, "crawler.download_delay", message)
+    if crawler.concurrent_requests_per_domain > 2:
+        message = f"{crawler.concurrent_requests_per_domain} is above 2, the limit for a real host {why}"
+        raise ConfigError(t.label, "crawler.concurrent_requests_per_domain", message)
+
+
+def _options(t: cs.Table, spider: str, environ: Mapping[str, str]) -> Mapping[str, Any]:
+    extra = [k for k in t.data if k not in _SOURCE_KEYS]
+    if not extra:
+        return MappingProxyType({})
+    try:
+        module = importlib.import_module(f"lawwatch.crawler.spiders.{spider}")
+    except Exception as exc:
+        raise t.error("spider", f"cannot import lawwatch.crawler.spiders.{spider}: {exc}") from exc
+    declared: Mapping[str, Any] = getattr(module, "OPTIONS", {})
+    t.reject_unknown([*_SOURCE_KEYS, *declared])
+    return MappingProxyType({name: cs.option_value(t, name, declared[name], environ) for name in extra})
+
+
+def _alerts(t: cs.Table, source_ids: set[str], environ: Mapping[str, str]) -> AlertsConfig:
+    s = t.table("slack", ("token", "base_url"))
+    slack_url = s.text("base_url", DEFAULT_SLACK_URL)
+    try:
+        cs.check_http_url(slack_url)
+    except ValueError as exc:
+        raise s.error("base_url", str(exc)) from None
+    slack = SlackConfig(token=s.secret("token", environ), base_url=slack_url.rstrip("/") + "/")
+    e = t.table("email", [f.name for f in fields(EmailConfig)])
+    email = EmailConfig(
+        host=e.text("host", "localhost"), port=e.integer("port", 25, lo=1, hi=65535),
+        username=e.text("username", None), password=e.secret("password", environ),
+        from_addr=_address(e, "from_addr", e.text("from_addr", DEFAULT_FROM_ADDR)),
+        starttls=e.flag("starttls", False), use_ssl=e.flag("use_ssl", False),
+        timeout=e.number("timeout", 30.0, positive=True))
+    if email.starttls and email.use_ssl:
+        raise e.error("use_ssl", "use either starttls or use_ssl, not both")
+    targets = _targets(t.tables("targets"))
+    rules = _rules(t.tables("rules"), source_ids, {x.name for x in targets})
+    return AlertsConfig(rules=rules, slack=slack, email=email, targets=targets,
+                        dispatch_interval=t.number("dispatch_interval", 5.0, positive=True),
+                        max_attempts=t.integer("max_attempts", 8, lo=1))
+
+
+def _address(t: cs.Table, key: str, text: str) -> str:
+    try:
+        return cs.check_address(text)
+    except ValueError as exc:
+        raise ConfigError(t.label, t.key(key), str(exc)) from None
+
+
+def _unique(t: cs.Table, seen: dict[str, str], what: str) -> str:
+    name = t.text("name")
+    if name in seen:
+        raise t.error("name", f'duplicate {what} name "{name}" (first used by {seen[name]})')
+    seen[name] = t.where
+    return name
+
+
+def _targets(tables: list[cs.Table]) -> tuple[SlackTarget | EmailTarget, ...]:
+    seen: dict[str, str] = {}
+    result: list[SlackTarget | EmailTarget] = []
+    for t in tables:
+        name, kind = _unique(t, seen, "target"), t.text("type")
+        if kind == "slack":
+            t.reject_unknown(("name", "type", "channel"))
+            result.append(SlackTarget(name, t.text("channel")))
+        elif kind == "email":
+            t.reject_unknown(("name", "type", "to"))
+            to = t.strings("to")
+            if not to:
+                raise t.error("to", "needs at least one address")
+            result.append(EmailTarget(name, tuple(_address(t, f"to[{i}]", a) for i, a in enumerate(to))))
+        else:
+            raise t.error("type", f'unknown target type "{kind}" (slack or email)')
+    return tuple(result)
+
+
+def _members(t: cs.Table, name: str, allowed: Any, what: str) -> tuple[str, ...]:
+    values = t.strings(name)
+    for i, value in enumerate(values):
+        if value not in allowed:
+            raise ConfigError(t.label, f"{t.key(name)}[{i}]", f'unknown {what} "{value}" (known: '
+                              f'{", ".join(sorted(allowed)) or "none configured"})')
+    return values
+
+
+def _rules(tables: list[cs.Table], source_ids: set[str], target_names: set[str]) -> tuple[AlertRule, ...]:
+    seen: dict[str, str] = {}
+    result = []
+    for t in tables:
+        t.reject_unknown(("name", "jurisdictions", "statutes", "doc_types", "sources", "targets", "digest"))
+        name = _unique(t, seen, "rule")
+        jurisdictions, statutes = t.strings("jurisdictions"), t.strings("statutes")
+        doc_types = _members(t, "doc_types", DOC_TYPES, "document type")
+        sources = _members(t, "sources", source_ids, "source")
+        targets = _members(t, "targets", target_names, "target")
+        if not targets:
+            raise t.error("targets", "a rule needs at least one target")
+        digest = _schedule(t, "digest", None)
+        result.append(AlertRule(name, jurisdictions, statutes, doc_types, sources, targets,
+                                digest.text if digest else None))
+    return tuple(result)
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
+def _plain(value: Any) -> Any:
+    """Config objects → JSON-able data shaped like settings.toml; secrets and sensitive keys masked."""
+    if isinstance(value, Secret):
+        return cs.MASK
+    if isinstance(value, Schedule):
+        return value.text
+    if isinstance(value, Path):
+        return str(value)
+    if is_dataclass(value):
+        items = _fields(value)
+        if isinstance(value, SourceConfig):
+            items.update(items.pop("options"))
+        if isinstance(value, SlackTarget | EmailTarget):
+            items = {"name": value.name, "type": value.kind, **items}
+        value = items
+    if isinstance(value, Mapping):
+        return {k: cs.MASK if v is not None and cs.is_sensitive(k) else _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,139 @@
+"""justice.gov press releases through ``/api/v1/press_releases.json?pagesize=N&page=P``.
+
+``page`` starts at 0, ``pagesize`` is capped at 50, the total is ``metadata.resultset.count``. Public reports
+disagree on the sort order, so the spider detects it from the dates of the first page (or, when that page cannot
+tell, by comparing with the last page) and walks from the newest page towards older ones, stopping at the first
+page whose releases are all known with the same ``changed`` stamp. Dates are epoch strings, sometimes wrapped as
+``<time datetime="...">EPOCH</time>``; the body is HTML, so no release page is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from lawwatch.crawler.base import LawwatchSpider
+from lawwatch.crawler.items import DocumentItem
+from lawwatch.pipeline.normalize import to_utc
+
+OPTIONS: dict[str, Any] = {"pagesize": int, "max_pages": int}
+API_PATH = "/api/v1/press_releases.json"
+MAX_PAGESIZE = 50
+DEFAULT_MAX_PAGES = 40
+
+
+def _date(result: dict[str, Any]) -> datetime | None:
+    for key in ("date", "created", "changed"):
+        try:
+            value = to_utc(result.get(key))
+        except ValueError:
+            continue
+        if value is not None:
+            return value
+    return None
+
+
+def detect_order(dates: list[datetime]) -> str | None:
+    """``"newest"`` or ``"oldest"`` (first) from a page's dates in the served order; None when they cannot tell."""
+    if len(dates) < 2 or dates[0] == dates[-1]:
+        return None
+    return "newest" if dates[0] > dates[-1] else "oldest"
+
+
+def _names(values: Any) -> list[str]:
+    names = []
+    for value in values or []:
+        name = value.get("name") if isinstance(value, dict) else value
+        if name:
+            names.append(str(name))
+    return names
+
+
+class DojApiSpider(LawwatchSpider):
+    name = "doj_api"
+    form = "press_release"
+
+    @property
+    def pagesize(self) -> int:
+        return max(1, min(int(self.options.get("pagesize", MAX_PAGESIZE)), MAX_PAGESIZE))
+
+    def page_request(self, page: int, **meta: Any) -> scrapy.Request:
+        url = self.url(f"{API_PATH}?pagesize={self.pagesize}&page={page}")
+        return scrapy.Request(url, callback=self.parse_page, meta={"page": page, **meta}, dont_filter=True)
+
+    def first_requests(self) -> Iterable[scrapy.Request]:
+        yield self.page_request(0)
+
+    def parse_page(self, response: Response) -> Iterator[DocumentItem | scrapy.Request]:
+        data = json.loads(response.body)  # JSON is UTF-8 whatever charset the server declares
+        results = [r for r in data.get("results") or [] if isinstance(r, dict)]
+        resultset = (data.get("metadata") or {}).get("resultset") or {}
+        count = int(resultset.get("count") or 0)
+        pagesize = int(resultset.get("pagesize") or self.pagesize) or self.pagesize
+        self.sanity_check(len(results), f"API page {response.url} (count {count})")
+        pages = max(1, math.ceil(count / pagesize))
+        page = int(response.meta.get("page", 0))
+        order = response.meta.get("order")
+        dates = [d for d in map(_date, results) if d is not None]
+        if order is None and "probe" in response.meta:  # the last page, fetched to compare with the first
+            first = to_utc(response.meta["probe"])
+            order = "oldest" if dates and first is not None and max(dates) > first else "newest"
+            if order == "newest":  # the first page was the newest after all: walk from it
+                yield self.page_request(0, order=order)
+                return
+        if order is None:
+            order = detect_order(dates)
+            if order is None and pages > 1:
+                probe = dates[0].isoformat() if dates else None
+                yield self.page_request(pages - 1, probe=probe)
+                return
+            order = order or "newest"
+            if order == "oldest" and page == 0 and pages > 1:
+                yield self.page_request(pages - 1, order=order)
+                return
+        yield from self.walk(results, page, pages, order, dates)
+
+    def walk(self, results: list[dict[str, Any]], page: int, pages: int, order: str,
+             dates: list[datetime]) -> Iterator[DocumentItem | scrapy.Request]:
+        known_flags = []
+        for result in results:
+            url, uuid = result.get("url"), result.get("uuid")
+            if not url:
+                continue
+            changed = str(result.get("changed") or "") or None
+            known = self.is_known(url=str(url), external_id=uuid, signature=changed)
+            known_flags.append(known)
+            when = _date(result)
+            if known or (self.since is not None and when is not None and when < self.since):
+                continue
+            yield self.item(result, changed)
+        step = 1 if order == "newest" else -1
+        walked = abs(page - (0 if order == "newest" else pages - 1)) + 1
+        next_page = page + step
+        max_pages = int(self.options.get("max_pages", DEFAULT_MAX_PAGES))
+        more = 0 <= next_page < pages and (walked < max_pages or self.since is not None)
+        if more and self.keep_walking(all_known=all(known_flags), oldest=min(dates) if dates else None):
+            yield self.page_request(next_page, order=order)
+
+    def item(self, result: dict[str, Any], changed: str | None) -> DocumentItem:
+        return self.make_item(
+            url=str(result["url"]),
+            external_id=str(result["uuid"]) if result.get("uuid") else None,
+            title=str(result.get("title") or ""),
+            published=result.get("date") or result.get("created"),
+            html=str(result.get("body") or ""),
+            metadata={
+                "release_number": result.get("number") or None,
+                "components": _names(result.get("component")),
+                "topics": _names(result.get("topic")),
+                "teaser": result.get("teaser") or None,
+                "changed": changed,
+            },
+            listing_signature=changed,
+        )

@@ -1,0 +1,108 @@
+"""justice.gov RSS feeds (``/feeds/opa/justice-news.xml`` and configured others).
+
+Feeds are fetched with conditional GET (ETag / Last-Modified kept per feed; a 304 means nothing new) and parsed with
+feedparser on the downloaded bytes, never on a URL (feedparser would fetch it itself, outside Scrapy's politeness
+and safety). Each new item is followed to its release page for the full text, parsed with ``doj_news``'s
+:func:`~lawwatch.crawler.spiders.doj_news.parse_release_page`; when the page has no recognisable release the item's own
+description is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import feedparser
+import scrapy
+from scrapy.http import Response
+
+from lawwatch.crawler.base import LawwatchSpider
+from lawwatch.crawler.content import refuse_entity_declarations
+from lawwatch.crawler.items import DocumentItem
+from lawwatch.crawler.spiders.doj_news import parse_release_page
+from lawwatch.errors import CrawlError
+
+OPTIONS: dict[str, Any] = {"feeds": list[str], "fetch_pages": bool}
+DEFAULT_FEEDS = ("/feeds/opa/justice-news.xml",)
+
+
+def feed_entries(body: bytes, content_type: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """The entries of an RSS/Atom document as plain dicts, and the parser's complaint when it found none."""
+    headers = {"content-type": content_type} if content_type else {}
+    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
+    entries = []
+    for entry in parsed.entries:
+        entries.append({
+            "title": entry.get("title") or "",
+            "link": entry.get("link") or "",
+            "guid": entry.get("id") or None,
+            # dict.get: feedparser's own get() maps a missing `updated` to `published` with a DeprecationWarning
+            "published": dict.get(entry, "published") or dict.get(entry, "updated") or None,
+            "updated": dict.get(entry, "updated") or None,
+            "summary": entry.get("summary") or "",
+            "creator": entry.get("author") or None,
+        })
+    problem = None
+    if not entries and parsed.get("bozo"):
+        problem = f"{type(parsed.get('bozo_exception')).__name__}: {parsed.get('bozo_exception')}"
+    return entries, problem
+
+
+class DojRssSpider(LawwatchSpider):
+    name = "doj_rss"
+    form = "press_release"
+
+    def first_requests(self) -> Iterable[scrapy.Request]:
+        for path in self.options.get("feeds", DEFAULT_FEEDS):
+            yield scrapy.Request(self.url(path), callback=self.parse_feed, meta={"conditional": self.since is None},
+                                 dont_filter=True)
+
+    def parse_feed(self, response: Response) -> Iterator[DocumentItem | scrapy.Request]:
+        try:
+            refuse_entity_declarations(response.body)
+        except ValueError as exc:
+            raise CrawlError(self.source.id, f"feed {response.url} {exc}") from exc
+        content_type = response.headers.get(b"Content-Type")
+        entries, problem = feed_entries(response.body, content_type.decode("latin-1") if content_type else None)
+        where = f"feed {response.url}" + (f" ({problem})" if problem else "")
+        self.sanity_check(len(entries), where)
+        fetch_pages = bool(self.options.get("fetch_pages", True))
+        for entry in entries:
+            if not entry["link"]:
+                continue
+            url = response.urljoin(entry["link"])
+            signature = entry["updated"] or entry["published"]
+            if self.is_known(url=url, signature=signature):
+                continue
+            if fetch_pages:
+                yield scrapy.Request(url, callback=self.parse_release, meta={"entry": entry})
+            else:
+                yield self.entry_item(url, entry)
+
+    def entry_item(self, url: str, entry: dict[str, Any]) -> DocumentItem:
+        return self.make_item(
+            url=url,
+            external_id=entry["guid"],
+            title=entry["title"],
+            published=entry["published"],
+            html=entry["summary"],
+            metadata={"components": [entry["creator"]] if entry["creator"] else []},
+            listing_signature=entry["updated"] or entry["published"],
+        )
+
+    def parse_release(self, response: Response) -> Iterator[DocumentItem]:
+        entry = response.meta["entry"]
+        release = parse_release_page(response)
+        if release is None or not release.body_html:
+            self.logger.warning("no release on %s; keeping the feed's description", response.url)
+            yield self.entry_item(response.url, entry)
+            return
+        yield self.make_item(
+            url=response.url,
+            external_id=entry["guid"],
+            title=release.title or entry["title"],
+            published=release.published or entry["published"],
+            html=release.body_html,
+            metadata=release.metadata(),
+            listing_signature=entry["updated"] or entry["published"],
+        )
