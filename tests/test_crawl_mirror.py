@@ -28,8 +28,13 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         settings, db_url = write_settings(mirror, tmp)
         before = mirror.request_counts()
         first = crawl(settings)
-        yield {"mirror": mirror, "settings": settings, "db": db_url, "first": first,
-               "first_requests": _diff(mirror.request_counts(), before)}
+        yield {
+            "mirror": mirror,
+            "settings": settings,
+            "db": db_url,
+            "first": first,
+            "first_requests": _diff(mirror.request_counts(), before),
+        }
 
 
 def _diff(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
@@ -135,15 +140,19 @@ FAULT_PAIRS = [
     pytest.param(("500", {}, "HTTP 500"), ("429", {"retry_after": 1}, "HTTP 429"), id="500+429"),
     pytest.param(("slow", {"seconds": 3}, "TimeoutError"), ("truncate", {}, "download failed"), id="slow+truncate"),
     pytest.param(("entity_bomb", {}, "entity bomb"), ("huge", {}, "download failed"), id="entity_bomb+huge"),
-    pytest.param(("redirect_port", {}, "refused redirect"), ("redirect_file", {}, "file:///etc/passwd"),
-                 id="redirect_port+redirect_file"),
+    pytest.param(
+        ("redirect_port", {}, "refused redirect"),
+        ("redirect_file", {}, "file:///etc/passwd"),
+        id="redirect_port+redirect_file",
+    ),
 ]
 Fault = tuple[str, dict[str, Any], str]
 
 
 @pytest.mark.parametrize(("main", "alt"), FAULT_PAIRS)
-def test_faults_are_recorded_and_other_sources_complete(faulty: MirrorServer, tmp_path: Path, main: Fault,
-                                                        alt: Fault) -> None:
+def test_faults_are_recorded_and_other_sources_complete(
+    faulty: MirrorServer, tmp_path: Path, main: Fault, alt: Fault
+) -> None:
     faulty.clear_faults()
     settings, db_url = write_settings(faulty, tmp_path, replace={"timeout = 30.0": "timeout = 1.5"})
     settings.write_text(settings.read_text("utf-8") + ALT_RSS.format(base=faulty.base_url), "utf-8")

@@ -1,9 +1,10 @@
-"""The crawl's worker side, called in-process: items → normalize → classify → store, one transaction per batch."""
+"""The crawl's worker side, called in-process: items → the ingest service, one transaction per batch."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -11,17 +12,15 @@ import sqlalchemy as sa
 from lawwatch.crawler import pipelines
 from lawwatch.crawler.items import DocumentItem
 from lawwatch.pipeline.db import open_archive
+from lawwatch.pipeline.ingest import IngestSettings
 
 
 @pytest.fixture
-def worker(tmp_path: Path) -> Iterator[str]:
+def worker(tmp_path: Path) -> Iterator[IngestSettings]:
     url = f"sqlite:///{tmp_path / 'archive.db'}"
     open_archive(url).dispose()  # migrated, as the runner does before the worker starts
-    pipelines._open_worker(url)
-    yield url
-    assert pipelines._worker_archive is not None
-    pipelines._worker_archive.dispose()
-    pipelines._worker_archive = None
+    yield IngestSettings(url, batch_size=50)
+    pipelines.close_archives()
 
 
 def _item(n: int, **changes: object) -> DocumentItem:
@@ -39,35 +38,73 @@ def _item(n: int, **changes: object) -> DocumentItem:
     return DocumentItem(**fields)  # type: ignore[arg-type]
 
 
-def test_batch_is_normalized_classified_and_stored(worker: str) -> None:
+def _rows(url: str, sql: str) -> list[Any]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text(sql)).all())
+    finally:
+        engine.dispose()
+
+
+def test_batch_is_normalized_classified_and_stored(worker: IngestSettings) -> None:
     items = [_item(1), _item(2, published="the day after tomorrow"), _item(3, title="", html="")]
-    outcomes, messages, error, lost = pipelines._store_batch(items)
-    assert (outcomes, error, lost) == ({"new": 2}, None, 0)
-    assert messages[0].startswith("https://www.justice.gov/opa/pr/release-2: unreadable date")
-    assert messages[1].startswith("dropped unusable document https://www.justice.gov/opa/pr/release-3")
-    engine = sa.create_engine(worker)
-    with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT url, published_at, doc_type FROM documents ORDER BY url")).all()
-        tags = conn.execute(sa.text("SELECT DISTINCT jurisdiction_id FROM document_jurisdictions")).scalars().all()
-    engine.dispose()
+    report = pipelines._store_batch(worker, items)
+    assert (report.outcomes, report.error, report.lost) == ({"new": 2}, None, 0)
+    assert report.messages[0].startswith("https://www.justice.gov/opa/pr/release-2: unreadable date")
+    assert report.messages[1].startswith("dropped unusable document https://www.justice.gov/opa/pr/release-3")
+    rows = _rows(worker.archive_url, "SELECT url, published_at, doc_type, metadata FROM documents ORDER BY url")
+    tags = _rows(worker.archive_url, "SELECT DISTINCT jurisdiction_id FROM document_jurisdictions")
     assert [r.url.rsplit("-", 1)[1] for r in rows] == ["1", "2"]
     assert rows[0].published_at is not None and rows[1].published_at is None
     assert {r.doc_type for r in rows} == {"letter"}
-    assert tags == ["fips:4260000"]
+    assert [t[0] for t in tags] == ["fips:4260000"]
+    assert all("signatures" not in r.metadata for r in rows)  # crawl state is not document metadata
+    state = _rows(worker.archive_url, "SELECT source, key, signature FROM source_state ORDER BY key")
+    assert [tuple(r) for r in state] == [("doj_news", r.url, f"sig-{r.url[-1]}") for r in rows]
 
-    again = pipelines._store_batch([_item(1), _item(2, published=None)])
-    assert again == ({"unchanged": 2}, [], None, 0)
+    again = pipelines._store_batch(worker, [_item(1), _item(2, published=None)])
+    assert again == pipelines.BatchReport({"unchanged": 2})
 
 
-def test_a_failing_batch_is_rolled_back_and_counted(worker: str) -> None:
-    engine = sa.create_engine(worker)
+def test_a_failing_batch_is_rolled_back_and_counted(worker: IngestSettings) -> None:
+    engine = sa.create_engine(worker.archive_url)
     with engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE document_statutes"))  # the tag write of this batch must fail
     engine.dispose()
-    outcomes, messages, error, lost = pipelines._store_batch([_item(1), _item(2)])
-    assert outcomes == {} and messages == [] and lost == 2
-    assert error is not None and error.startswith("storing 2 documents failed: OperationalError")
-    engine = sa.create_engine(worker)
-    with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM documents")).scalar() == 0  # nothing half-written
-    engine.dispose()
+    report = pipelines._store_batch(worker, [_item(1), _item(2)])
+    assert report.outcomes == {} and report.messages == [] and report.lost == 2
+    assert report.error is not None and report.error.startswith("storing 2 documents failed: OperationalError")
+    assert _rows(worker.archive_url, "SELECT count(*) FROM documents")[0][0] == 0  # nothing half-written
+    assert _rows(worker.archive_url, "SELECT count(*) FROM source_state")[0][0] == 0  # nor its crawl state
+
+
+def test_one_document_that_fails_to_classify_does_not_lose_its_batch(
+    worker: IngestSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lawwatch.pipeline import ingest
+
+    real = ingest.classify_document
+
+    def flaky(doc: Any) -> Any:
+        if doc.url.endswith("-2"):
+            raise RuntimeError("classifier bug")
+        return real(doc)
+
+    monkeypatch.setattr(ingest, "classify_document", flaky)
+    report = pipelines._store_batch(worker, [_item(1), _item(2), _item(3)])
+    assert report.outcomes == {"new": 2} and report.error is None
+    assert report.messages == [
+        "dropped https://www.justice.gov/opa/pr/release-2: classifying it failed: RuntimeError: classifier bug"
+    ]
+    keys = _rows(worker.archive_url, "SELECT key FROM source_state ORDER BY key")
+    assert [k[0][-1] for k in keys] == ["1", "3"]  # the dropped one stays unknown: the next crawl fetches it again
+
+
+def test_settings_travel_to_the_worker_process() -> None:
+    import pickle
+
+    from lawwatch.config import AlertRule
+
+    settings = IngestSettings("sqlite:///x.db", rules=(AlertRule("philly", jurisdictions=("fips:4260000",)),))
+    assert pickle.loads(pickle.dumps(settings)) == settings

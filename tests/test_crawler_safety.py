@@ -15,7 +15,8 @@ from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
 from lawwatch.config import Config, CrawlerConfig, SourceConfig
-from lawwatch.crawler.base import KnownIndex, LawwatchSpider
+from lawwatch.crawler.base import LawwatchSpider
+from lawwatch.crawler.context import CrawlContext, KnownIndex, crawl_context
 from lawwatch.crawler.middlewares import (
     BackoffRetryMiddleware,
     ConditionalGetMiddleware,
@@ -29,8 +30,9 @@ from lawwatch.crawler.settings import scrapy_settings
 from lawwatch.errors import CrawlError
 
 REAL = SourceConfig(id="doj_api", spider="doj_api", base_url="https://www.justice.gov")
-MIRROR = SourceConfig(id="doj_api", spider="doj_api", base_url="http://127.0.0.1:8123/www.justice.gov", local=True,
-                      download_delay=0.0)
+MIRROR = SourceConfig(
+    id="doj_api", spider="doj_api", base_url="http://127.0.0.1:8123/www.justice.gov", local=True, download_delay=0.0
+)
 
 
 def _config(**crawler: Any) -> Config:
@@ -111,7 +113,8 @@ class _Spider(LawwatchSpider):
 def _crawler(source: SourceConfig, known: KnownIndex | None = None) -> Any:
     settings = scrapy_settings(_config(), source)
     crawler = get_crawler(_Spider, settings)
-    crawler.spider = _Spider.from_crawler(crawler, source=source, known=known)
+    context = CrawlContext(source=source, known=known or KnownIndex(source=source.id))
+    crawler.spider = _Spider.from_crawler(crawler, context=context)
     crawler.stats.open_spider()
     return crawler
 
@@ -190,7 +193,7 @@ def test_conditional_get_sends_validators_and_treats_304_as_nothing_new() -> Non
     assert crawler.stats.get_value("lawwatch/not_modified") == 1
     fresh = Response(url, status=200, headers={"ETag": '"def"'}, request=request)
     assert middleware.process_response(request, fresh) is fresh
-    assert crawler.spider.fresh_validators[url] == ('"def"', None)
+    assert crawler.spider.context.fresh_validators[url] == ('"def"', None)
     plain = Request("https://www.justice.gov/opa/pr/x")
     middleware.process_request(plain)
     assert b"If-None-Match" not in plain.headers
@@ -205,14 +208,34 @@ def test_final_failures_are_recorded_and_all_failing_is_failed() -> None:
     recorder.process_exception(request, TimeoutError("took too long"))
     recorder.process_exception(request, IgnoreRequest("robots"))
     messages = _errors(crawler)
-    assert messages == ["HTTP 500: https://www.justice.gov/news",
-                        "download failed: https://www.justice.gov/news: TimeoutError: took too long"]
+    assert messages == [
+        "HTTP 500: https://www.justice.gov/news",
+        "download failed: https://www.justice.gov/news: TimeoutError: took too long",
+    ]
     stats = crawler.stats.get_stats()
     assert decide_status(stats, False, "finished") == "failed"
     assert decide_status({**stats, "lawwatch/pages": 3}, False, "finished") == "partial"
     assert decide_status({"lawwatch/requests": 3, "lawwatch/pages": 3}, False, "finished") == "ok"
     assert decide_status({"lawwatch/requests": 1, "lawwatch/not_modified": 1}, False, "finished") == "ok"
     assert decide_status({"lawwatch/requests": 3, "lawwatch/pages": 3}, True, "finished") == "failed"
+
+
+def test_spider_state_is_one_context_object() -> None:
+    from scrapy import Spider
+
+    crawler = _crawler(MIRROR)
+    context = crawl_context(crawler)
+    spider = crawler.spider
+    assert spider.context is context and spider.source is MIRROR and spider.known is context.known
+    assert spider.since is None and context.known.source == "doj_api" and context.fresh_validators == {}
+    with pytest.raises(TypeError, match="not both"):
+        _Spider(context=context, since=context.since or datetime(2017, 1, 1, tzinfo=UTC))
+    with pytest.raises(TypeError, match="needs context="):
+        _Spider()
+    plain = get_crawler(Spider)
+    plain.spider = Spider(name="plain")
+    with pytest.raises(RuntimeError, match="has no CrawlContext"):
+        crawl_context(plain)
 
 
 def test_sanity_check_and_known_index() -> None:

@@ -1,18 +1,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from lawwatch.pipeline.db import Archive
 from lawwatch.pipeline.models import Document, DocumentVersion
-from lawwatch.pipeline.normalize import normalize_document
+from lawwatch.pipeline.normalize import NormalizedDocument, normalize_document
 from lawwatch.pipeline.store import store_documents
 
 
-def _doc(n: int, body: str = "The Department sent letters.", **kw: object):
-    fields = dict(
+def _doc(n: int, body: str = "The Department sent letters.", **kw: Any) -> NormalizedDocument:
+    fields: dict[str, Any] = dict(
         source="doj_api",
         url=f"https://www.justice.gov/opa/pr/release-{n}",
         external_id=f"uuid-{n}",
@@ -21,7 +22,7 @@ def _doc(n: int, body: str = "The Department sent letters.", **kw: object):
         published="1508330100",
     )
     fields.update(kw)
-    return normalize_document(**fields)  # type: ignore[arg-type]
+    return normalize_document(**fields)
 
 
 def _count(archive: Archive, model: type) -> int:
@@ -51,6 +52,20 @@ def test_new_unchanged_updated(archive: Archive) -> None:
         assert current is not None and current.body_text == "The Department sent corrected letters."
         assert current.published_at == datetime(2017, 10, 18, 12, 35, tzinfo=UTC)
     assert _count(archive, Document) == 2
+
+
+def test_content_changed_tells_a_body_edit_from_a_title_edit(archive: Archive) -> None:
+    with archive.session() as s:
+        (new,) = store_documents(s, [_doc(1)])
+    with archive.session() as s:
+        (same,) = store_documents(s, [_doc(1, body="The  Department sent letters.")])
+    with archive.session() as s:
+        (retitled,) = store_documents(s, [_doc(1, title="Release 1 (corrected)")])
+    with archive.session() as s:
+        (edited,) = store_documents(s, [_doc(1, title="Release 1 (corrected)", body="New text.")])
+    outcomes = [(r.outcome, r.content_changed) for r in (new, same, retitled, edited)]
+    assert outcomes == [("new", True), ("unchanged", False), ("updated", False), ("updated", True)]
+    assert len({r.document_id for r in (new, same, retitled, edited)}) == 1
 
 
 def test_dedup_by_url_and_by_external_id(archive: Archive) -> None:

@@ -1,9 +1,10 @@
 """The one item every spider yields: a :class:`DocumentItem` (a dataclass; Scrapy supports dataclass items).
 
-The item pipeline (``crawler/pipelines.py``) turns it into a ``NormalizedDocument`` with
-``pipeline.normalize.normalize_document`` and stores it. ``listing_signature`` is what the listing said about the
-document's version (the API's ``changed``, an RSS ``updated``/``pubDate``, a listing date); it is stored in the
-document's metadata and compared on later crawls so an unchanged document is not downloaded again.
+The item pipeline (``crawler/pipelines.py``) hands batches of items to the ingest service
+(``pipeline.ingest.ingest_batch``), which normalizes each with :meth:`DocumentItem.normalize`, classifies and stores
+it. ``listing_signature`` is what the listing said about the document's version (the API's ``changed``, an RSS
+``updated``/``pubDate``, a listing date); it is recorded in the ``source_state`` table for the item's source and
+compared on later crawls so an unchanged document is not downloaded again.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+
+from lawwatch.pipeline.normalize import NormalizedDocument, normalize_document
 
 FORMS = (
     "press_release",
@@ -48,6 +51,30 @@ class DocumentItem:
     def __post_init__(self) -> None:
         if (self.html is None) == (self.text is None):
             raise ValueError(f"{self.url}: give exactly one of html or text")
+
+    def normalize(self) -> tuple[NormalizedDocument, str | None]:
+        """The normalized document, and a note when the date could not be read (it is then stored without one);
+        raises ValueError when the item is unusable (no title and no text)."""
+        try:
+            return self._normalized(self.published), None
+        except ValueError as exc:
+            if self.published is None or "date" not in str(exc):
+                raise
+        note = f"{self.url}: unreadable date {self.published!r}; stored without one"
+        return self._normalized(None), note
+
+    def _normalized(self, published: Any) -> NormalizedDocument:
+        return normalize_document(
+            source=self.source,
+            title=self.title,
+            url=self.url,
+            external_id=self.external_id,
+            html=self.html,
+            text=self.text,
+            published=published,
+            form=self.form,
+            metadata=self.metadata,
+        )
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dict (datetimes as ISO 8601), used by golden tests and `--json` debugging."""

@@ -2,6 +2,8 @@
 
 Every refusal and every final failure is recorded on the crawler's stats (``lawwatch/errors``,
 ``lawwatch/error_messages``) with :func:`record_error`; the runner copies them onto the source's ``crawl_runs`` row.
+What a middleware needs to know about the source and the run comes from the spider's ``CrawlContext``
+(:func:`crawler.context.crawl_context`); none sets anything on the spider.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from urllib.parse import urljoin, urlsplit
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.utils.defer import sleep
+from scrapy.utils.asyncio import sleep  # public since Scrapy 2.18
 from scrapy.utils.response import response_status_message
+
+from lawwatch.crawler.context import crawl_context
 
 if TYPE_CHECKING:
     from typing import Self
@@ -124,10 +128,9 @@ class SafetyMiddleware:
     @property
     def policy(self) -> UrlPolicy:
         if self._policy is None:
-            settings, spider = self.crawler.settings, self.crawler.spider
-            domains = list(getattr(spider, "allowed_domains", None) or [])
-            base = settings.get("LAWWATCH_BASE_URL") or ""
-            self._policy = UrlPolicy(base, settings.getbool("LAWWATCH_LOCAL"), domains)
+            source = crawl_context(self.crawler).source
+            domains = list(getattr(self.crawler.spider, "allowed_domains", None) or [])
+            self._policy = UrlPolicy(source.base_url, source.local, domains)
         return self._policy
 
     def _refuse(self, what: str, url: str, why: str) -> IgnoreRequest:
@@ -145,7 +148,7 @@ class SafetyMiddleware:
         if why:
             raise self._refuse("response from", request.url, f"the server's address {why}")
         if 300 <= response.status < 400 and b"Location" in response.headers:
-            location = response.headers[b"Location"].decode("latin-1").strip()
+            location = (response.headers.get(b"Location") or b"").decode("latin-1").strip()
             target = urljoin(request.url, location)
             why = self.policy.refusal(target)
             if why:
@@ -174,6 +177,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retry (429, 5xx, timeouts; ``RETRY_TIMES``) with a wait before each retry: the server's Retry-After
     when given (a wait longer than ``LAWWATCH_RETRY_AFTER_MAX`` gives up instead), else exponential backoff
     ``LAWWATCH_BACKOFF_BASE * 2**n`` capped at ``LAWWATCH_BACKOFF_MAX``. The wait does not block the reactor."""
+
+    backoff_base = 1.0
+    backoff_max = 30.0
+    retry_after_max = 120.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -215,8 +222,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 class ConditionalGetMiddleware:
     """Conditional GET for requests with ``meta["conditional"]``: sends the validators the archive holds for the URL
     (``If-None-Match`` / ``If-Modified-Since``); a 304 means nothing new (the request ends quietly, counted in
-    ``lawwatch/not_modified``); fresh validators of a 2xx are kept on ``spider.fresh_validators`` for the runner to
-    store once the run has succeeded."""
+    ``lawwatch/not_modified``); fresh validators of a 2xx are kept in the context's ``fresh_validators`` for the
+    runner to store once the run has succeeded."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -228,8 +235,7 @@ class ConditionalGetMiddleware:
     def process_request(self, request: Request) -> None:
         if not request.meta.get("conditional"):
             return
-        known = getattr(self.crawler.spider, "known", None)
-        etag, last_modified = (known.validators.get(request.url) if known is not None else None) or (None, None)
+        etag, last_modified = crawl_context(self.crawler).known.validators.get(request.url) or (None, None)
         if etag and b"If-None-Match" not in request.headers:
             request.headers[b"If-None-Match"] = etag
         if last_modified and b"If-Modified-Since" not in request.headers:
@@ -245,9 +251,8 @@ class ConditionalGetMiddleware:
         if 200 <= response.status < 300:
             etag = response.headers.get(b"ETag")
             last_modified = response.headers.get(b"Last-Modified")
-            fresh = getattr(self.crawler.spider, "fresh_validators", None)
-            if (etag or last_modified) and fresh is not None:
-                fresh[request.url] = (
+            if etag or last_modified:
+                crawl_context(self.crawler).fresh_validators[request.url] = (
                     etag.decode("latin-1") if etag else None,
                     last_modified.decode("latin-1") if last_modified else None,
                 )

@@ -5,6 +5,10 @@ A source's row is written ``running`` before the reactor starts and finished whe
 request failed), with pages, new/updated/unchanged/errors counts, seconds and the first error messages. One source
 failing never stops the others. Scrapy's reactor cannot restart, so call :func:`run_crawl` once per process (the
 CLI and the scheduler run ``lawwatch crawl`` in a subprocess).
+
+Each source's spider is created with one ``CrawlContext`` (``crawler/context.py``): its config, its known documents
+and validators (``KnownIndex.load``: its ``source_state`` and ``http_cache`` rows), ``since``, the run's id and the
+``IngestSettings`` its items are stored with. The runner reads the run's fresh validators back from it.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.spiderloader import SpiderLoader
 from sqlalchemy import delete, insert
 
-from lawwatch.crawler.base import KnownIndex
+from lawwatch.crawler.context import CrawlContext, KnownIndex, Validators
 from lawwatch.crawler.middlewares import MAX_MESSAGES, record_error
 from lawwatch.crawler.settings import scrapy_settings
 from lawwatch.errors import CrawlError
 from lawwatch.pipeline.db import Archive, open_archive
+from lawwatch.pipeline.ingest import IngestSettings
 from lawwatch.pipeline.models import CrawlRun, HttpCacheEntry
 
 if TYPE_CHECKING:
@@ -36,6 +41,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 STORED_MESSAGES = 10
+BATCH_SIZE = 200  # items per transaction of the crawl's worker
+
+
+def ingest_settings(config: Config) -> IngestSettings:
+    """The ingest settings of a crawl with ``config``: its archive, its alert rules."""
+    return IngestSettings(config.archive.url, batch_size=BATCH_SIZE, rules=config.alerts.rules)
 
 
 @dataclass
@@ -77,11 +88,21 @@ def decide_status(stats: dict[str, Any], fatal: bool, reason: str | None) -> str
 class SourceCrawl:
     """One source's crawler and its run row; finishes the row when the spider closes."""
 
-    def __init__(self, archive: Archive, config: Config, source: SourceConfig, spidercls: type[Spider],
-                 *, since: datetime | None, log_level: str, politeness: bool, first: bool) -> None:
+    def __init__(
+        self,
+        archive: Archive,
+        config: Config,
+        source: SourceConfig,
+        spidercls: type[Spider],
+        *,
+        since: datetime | None,
+        log_level: str,
+        politeness: bool,
+        first: bool,
+        ingest: IngestSettings | None = None,
+    ) -> None:
         self.archive = archive
         self.source = source
-        self.since = since
         self.result = SourceResult(source=source.id)
         self.fatal = False
         self.started = time.monotonic()
@@ -94,7 +115,10 @@ class SourceCrawl:
             session.add(row)
             session.flush()
             self.result.run_id = row.id
-            self.known = KnownIndex.load(session, source.id)
+            known = KnownIndex.load(session, source.id)
+        self.context = CrawlContext(
+            source=source, known=known, since=since, ingest=ingest or ingest_settings(config), run_id=row.id
+        )
 
     def on_spider_error(self, failure: Failure, response: Any, spider: Spider) -> None:
         self.fatal = True
@@ -131,13 +155,13 @@ class SourceCrawl:
         r.status = decide_status(stats, self.fatal or bool(stats.get("lawwatch/fatal")), reason)
         if r.status == "failed" and not r.error_messages:
             r.error_messages.append("every request failed")
-        validators = getattr(spider, "fresh_validators", {}) if r.status == "ok" else {}
+        validators = self.context.fresh_validators if r.status == "ok" else {}
         try:
             self.save(validators, stats)
         except Exception:  # the archive itself failed: keep the in-memory result, log loudly
             logger.exception("could not record the crawl run of %s", self.source.id)
 
-    def save(self, validators: dict[str, tuple[str | None, str | None]], stats: dict[str, Any]) -> None:
+    def save(self, validators: Validators, stats: dict[str, Any]) -> None:
         r = self.result
         kept = {k: v for k, v in stats.items() if isinstance(v, int | float | str) and not k.startswith("lawwatch/e")}
         with self.archive.session() as session:
@@ -147,13 +171,17 @@ class SourceCrawl:
             row.status, row.pages, row.errors = r.status, r.pages, r.errors
             row.new, row.updated, row.unchanged = r.new, r.updated, r.unchanged
             row.error_messages = r.error_messages
-            row.stats = {**{k: str(v) if isinstance(v, datetime) else v for k, v in kept.items()},
-                         "seconds": round(r.seconds, 3)}
+            row.stats = {
+                **{k: str(v) if isinstance(v, datetime) else v for k, v in kept.items()},
+                "seconds": round(r.seconds, 3),
+            }
             if validators:
                 session.execute(delete(HttpCacheEntry).where(HttpCacheEntry.url.in_(list(validators))))
                 now = datetime.now(UTC)
-                rows = [{"url": u, "source": self.source.id, "etag": e, "last_modified": m, "checked_at": now}
-                        for u, (e, m) in validators.items()]
+                rows = [
+                    {"url": u, "source": self.source.id, "etag": e, "last_modified": m, "checked_at": now}
+                    for u, (e, m) in validators.items()
+                ]
                 session.execute(insert(HttpCacheEntry), rows)
 
 
@@ -173,16 +201,30 @@ def run_crawl(
     archive = open_archive(config.archive.url)  # migrates before any worker opens it
     try:
         process = CrawlerProcess(
-            {"LOG_LEVEL": log_level, "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False,
-             "SPIDER_MODULES": ["lawwatch.crawler.spiders"]}
+            {
+                "LOG_LEVEL": log_level,
+                "TELNETCONSOLE_ENABLED": False,
+                "REMOTE_CONTROL_ENABLED": False,
+                "SPIDER_MODULES": ["lawwatch.crawler.spiders"],
+            }
         )
         loader = SpiderLoader.from_settings(process.settings)
+        ingest = ingest_settings(config)
         crawls: list[SourceCrawl] = []
         for index, source in enumerate(sources):
-            crawl = SourceCrawl(archive, config, source, loader.load(source.spider), since=since,
-                                log_level=log_level, politeness=politeness, first=index == 0)
+            crawl = SourceCrawl(
+                archive,
+                config,
+                source,
+                loader.load(source.spider),
+                since=since,
+                log_level=log_level,
+                politeness=politeness,
+                first=index == 0,
+                ingest=ingest,
+            )
             crawls.append(crawl)
-            deferred = process.crawl(crawl.crawler, source=source, known=crawl.known, since=since)
+            deferred = process.crawl(crawl.crawler, context=crawl.context)
             deferred.addErrback(crawl.on_start_failed)
         if on_tick is not None:
             _start_ticker(crawls, on_tick, tick_seconds)

@@ -5,6 +5,8 @@ obeyed, AutoThrottle on, at most 2 requests in flight per domain, at least 1 s b
 allowed only for a ``local`` mirror source), an honest User-Agent with a contact, 30 s timeout, 16 MiB body limit,
 5 redirects, TLS certificates verified, ``file:``/``data:``/``ftp:``/``s3:`` handlers off, telnet console off, and
 retries for 429/5xx/timeouts with backoff that honours Retry-After (``crawler.middlewares.BackoffRetryMiddleware``).
+Only Scrapy's own settings and the backoff tunables are here: what the middlewares and the item pipeline need to know
+about the source and the run (base URL, local, the archive, known documents) is in the spider's ``CrawlContext``.
 """
 
 from __future__ import annotations
@@ -89,9 +91,4 @@ def scrapy_settings(
         "EXTENSIONS": {"scrapy.extensions.logstats.LogStats": None},
         "LOG_LEVEL": log_level,
         "LOG_FORMAT": "%(asctime)s [%(name)s] %(levelname)s: %(message)s",
-        "LAWWATCH_SOURCE_ID": source.id,
-        "LAWWATCH_LOCAL": source.local,
-        "LAWWATCH_BASE_URL": source.base_url,
-        "LAWWATCH_ARCHIVE_URL": config.archive.url,
-        "LAWWATCH_BATCH_SIZE": 200,
     }

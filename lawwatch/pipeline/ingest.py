@@ -1,23 +1,97 @@
-"""The one path every document takes into the archive: normalize → classify → store, in batches.
+"""The one path every document takes into the archive: normalize → classify → store, then ``after_store``.
 
-Crawling (the Scrapy item pipeline) and ``lawwatch import`` both end here, so a document is tagged and stored the
-same way whichever way it came in.
+``ingest_batch(session, documents, settings)`` does one batch in the caller's transaction: each document is
+normalized (a crawled item) and classified on its own, so one that fails is reported as a :class:`Problem` and the
+others are stored; then ``store_documents`` writes the batch and :func:`after_store` writes what must commit with
+it. ``ingest(archive, documents, settings)`` runs batches of ``settings.batch_size``, one transaction each.
+
+Both ways in use it: ``lawwatch import`` (already normalized documents, ``pipeline/runs.py``) and the crawl's worker
+process (``crawler/pipelines.py``: ``DocumentItem`` batches, with :class:`IngestSettings` as its only
+configuration). A document is tagged and stored the same way whichever way it came in.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from lawwatch.pipeline.classify import Classification, classify
 from lawwatch.pipeline.db import Archive
 from lawwatch.pipeline.models import Document
 from lawwatch.pipeline.normalize import NormalizedDocument
-from lawwatch.pipeline.store import StoreResult, store_documents, write_tags
+from lawwatch.pipeline.store import Sighting, StoreResult, record_sightings, store_documents, write_tags
+
+if TYPE_CHECKING:
+    from lawwatch.config import AlertRule
+
+logger = logging.getLogger(__name__)
+OUTCOMES = ("new", "updated", "unchanged")
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Everything the ingest service needs besides the documents. Picklable: the crawl's worker process gets it.
+
+    ``rules`` are the alert rules (``config.alerts.rules``) that :func:`after_store` will match stored documents
+    against to write the alert outbox."""
+
+    archive_url: str
+    batch_size: int = 500
+    rules: tuple[AlertRule, ...] = ()
+
+
+class RawDocument(Protocol):
+    """A document not normalized yet: a crawled ``crawler.items.DocumentItem``.
+
+    ``normalize()`` returns the normalized document and a note when something had to be left out (an unreadable
+    date), or raises ``ValueError`` when the document is unusable. ``listing_signature`` is recorded in
+    ``source_state`` for the item's source (None too: the source has then seen the document)."""
+
+    url: str
+    listing_signature: str | None
+
+    def normalize(self) -> tuple[NormalizedDocument, str | None]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with one input document (``index`` in its batch); ``dropped``: it was not stored."""
+
+    index: int
+    message: str
+    dropped: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    """One stored document: as stored (normalized, classified), its store result, and for a crawled one the
+    listing signature its source saw (``crawled`` tells a crawled document without a signature from an import)."""
+
+    document: NormalizedDocument
+    result: StoreResult
+    crawled: bool = False
+    listing_signature: str | None = None
+
+
+@dataclass
+class IngestResult:
+    """What one batch did: the stored documents in input order, and the problems of the others."""
+
+    stored: list[Ingested] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def results(self) -> list[StoreResult]:
+        return [i.result for i in self.stored]
+
+    def outcomes(self) -> Counter[str]:
+        return Counter(i.result.outcome for i in self.stored)
 
 
 def classify_document(doc: NormalizedDocument) -> NormalizedDocument:
@@ -26,14 +100,89 @@ def classify_document(doc: NormalizedDocument) -> NormalizedDocument:
     return replace(doc, classification=tags)
 
 
-OUTCOMES = ("new", "updated", "unchanged")
+def _label(incoming: NormalizedDocument | RawDocument) -> str:
+    if isinstance(incoming, NormalizedDocument):
+        return incoming.url or incoming.external_id or repr(incoming.title[:80])
+    return incoming.url
+
+
+def _prepare(
+    index: int, incoming: NormalizedDocument | RawDocument, problems: list[Problem]
+) -> NormalizedDocument | None:
+    """The normalized, classified document, or None (with a problem recorded) when that failed."""
+    label = _label(incoming)
+    try:
+        if isinstance(incoming, NormalizedDocument):
+            doc = incoming
+        else:
+            doc, note = incoming.normalize()
+            if note:
+                problems.append(Problem(index, note, dropped=False))
+    except ValueError as exc:
+        problems.append(Problem(index, f"dropped unusable document {label}: {exc}"))
+        return None
+    except Exception as exc:
+        logger.exception("normalizing %s failed", label)
+        problems.append(Problem(index, f"dropped unusable document {label}: {type(exc).__name__}: {exc}"))
+        return None
+    try:
+        return classify_document(doc)
+    except Exception as exc:
+        logger.exception("classifying %s failed", label)
+        problems.append(Problem(index, f"dropped {label}: classifying it failed: {type(exc).__name__}: {exc}"))
+        return None
+
+
+def ingest_batch(
+    session: Session, documents: Sequence[NormalizedDocument | RawDocument], settings: IngestSettings
+) -> IngestResult:
+    """Normalize, classify and store ``documents`` in the session's transaction, then :func:`after_store`.
+
+    A document that cannot be normalized or classified becomes a :class:`Problem` and the rest are stored; an error
+    while storing propagates (the caller's transaction then rolls the whole batch back)."""
+    outcome = IngestResult()
+    prepared: list[tuple[NormalizedDocument, NormalizedDocument | RawDocument]] = []
+    for index, incoming in enumerate(documents):
+        doc = _prepare(index, incoming, outcome.problems)
+        if doc is not None:
+            prepared.append((doc, incoming))
+    results = store_documents(session, [doc for doc, _ in prepared])
+    for (doc, incoming), result in zip(prepared, results, strict=True):
+        if isinstance(incoming, NormalizedDocument):
+            outcome.stored.append(Ingested(doc, result))
+        else:
+            outcome.stored.append(Ingested(doc, result, crawled=True, listing_signature=incoming.listing_signature))
+    after_store(session, outcome.stored, settings)
+    return outcome
+
+
+def after_store(session: Session, stored: Sequence[Ingested], settings: IngestSettings) -> None:
+    """What must commit atomically with a batch's documents: runs in their transaction, after they are stored and
+    before the caller commits. Anything written here exists if and only if the documents do.
+
+    Today: crawl state. Each crawled document's listing signature goes into ``source_state`` under its source and
+    canonical URL, so that source's next crawl does not download it again.
+
+    The alert outbox goes here next: for each of ``stored`` (``result.outcome`` new/updated, ``result.document_id``,
+    ``result.content_changed``, the classified ``document``) one ``alert_outbox`` row per (rule of
+    ``settings.rules``, document, target) that newly matches."""
+    record_sightings(
+        session,
+        [
+            Sighting(i.result.source, i.document.url, i.document.external_id, i.listing_signature)
+            for i in stored
+            if i.crawled and i.document.url
+        ],
+    )
 
 
 @dataclass
 class IngestCounts:
-    """Store outcomes per source (``by_source[source][outcome]``); totals are derived from them."""
+    """Store outcomes per source (``by_source[source][outcome]``); totals are derived from them. ``problems``: the
+    documents that could not be stored (or were stored without a field), with their messages."""
 
     by_source: dict[str, Counter[str]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
 
     def add(self, results: Iterable[StoreResult]) -> None:
         for result in results:
@@ -60,26 +209,35 @@ class IngestCounts:
 
 def ingest(
     archive: Archive,
-    docs: Iterable[NormalizedDocument],
+    documents: Iterable[NormalizedDocument | RawDocument],
+    settings: IngestSettings | None = None,
     *,
-    batch_size: int = 500,
-    on_batch: Callable[[list[StoreResult]], None] | None = None,
+    batch_size: int | None = None,
+    on_batch: Callable[[IngestResult], None] | None = None,
 ) -> IngestCounts:
-    """Classify and store ``docs``, committing once per batch of ``batch_size``."""
+    """Ingest ``documents`` with :func:`ingest_batch`, one transaction per ``settings.batch_size`` of them.
+
+    Without ``settings``, the archive's own URL and no alert rules; ``batch_size`` overrides the settings' one.
+    ``on_batch`` sees each committed batch's :class:`IngestResult`."""
+    if settings is None:
+        settings = IngestSettings(archive.engine.url.render_as_string(hide_password=False))
+    if batch_size is not None:
+        settings = replace(settings, batch_size=batch_size)
     counts = IngestCounts()
-    batch: list[NormalizedDocument] = []
+    batch: list[NormalizedDocument | RawDocument] = []
 
     def flush() -> None:
         with archive.session() as session:
-            results = store_documents(session, batch)
-        counts.add(results)
+            result = ingest_batch(session, batch, settings)
+        counts.add(result.results)
+        counts.problems.extend(p.message for p in result.problems)
         if on_batch is not None:
-            on_batch(results)
+            on_batch(result)
         batch.clear()
 
-    for doc in docs:
-        batch.append(classify_document(doc))
-        if len(batch) >= batch_size:
+    for doc in documents:
+        batch.append(doc)
+        if len(batch) >= settings.batch_size:
             flush()
     if batch:
         flush()

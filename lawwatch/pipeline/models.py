@@ -171,6 +171,26 @@ class HttpCacheEntry(Base):
     checked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SourceState(Base):
+    """What one source last saw of one document in its listings, so its next crawl skips what has not changed.
+
+    ``key`` is the document's canonical URL as the source listed it; ``external_id`` the id the source gave it (if
+    any); ``signature`` what the listing said about the document's version (the API's ``changed``, a feed's
+    ``updated``, a listing date; None when the listing says nothing); ``seen_at`` when it was last recorded. Written
+    in the transaction that stores the document (``pipeline.ingest.after_store``), read once per crawl and source
+    (``crawler.context.KnownIndex.load``): the primary key starts with ``source``, so that read is an index range.
+    Other kinds of per-source state get keys that cannot be URLs (``<kind>:...``).
+    """
+
+    __tablename__ = "source_state"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    signature: Mapped[str | None] = mapped_column(Text)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class OutboxEntry(Base):
     """The transactional alert outbox: one row per (rule, document, target), written with the document."""
 

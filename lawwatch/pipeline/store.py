@@ -4,7 +4,9 @@
 ``unchanged`` and touches no row; changed content keeps the earlier text as a ``document_versions`` row and updates
 the document and its tags (``updated``); everything else is ``new``. One batch is a handful of statements, never
 one commit per row; the caller owns the transaction (``Archive.session()``), so whatever else must happen
-atomically with the documents (the alert outbox) is written in the same one.
+atomically with the documents (the alert outbox, the crawl state) is written in the same one.
+
+``record_sightings`` / ``source_state_of`` write and read the per-source crawl state (``source_state``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from sqlalchemy import delete, insert, or_, select, tuple_, update
+from sqlalchemy import Table, delete, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,6 +26,7 @@ from lawwatch.pipeline.models import (
     DocumentStatute,
     DocumentVersion,
     Jurisdiction,
+    SourceState,
 )
 from lawwatch.pipeline.normalize import NormalizedDocument
 
@@ -31,16 +34,35 @@ if TYPE_CHECKING:
     from lawwatch.pipeline.classify import Classification
 
 Outcome = Literal["new", "updated", "unchanged"]
+DOCUMENTS = cast(Table, Document.__table__)
 _CHUNK = 400  # keeps IN lists and multi-row VALUES well under every backend's bound-parameter limit
 
 
 @dataclass(frozen=True, slots=True)
 class StoreResult:
+    """What storing one document did. ``source``/``url``/``external_id`` are the incoming document's.
+
+    ``content_changed`` says whether the text a reader sees changed: True for ``new``; for ``updated``, True when
+    the body text changed and False when only the title did (whitespace-only edits are ``unchanged``: the content
+    hash folds whitespace); False for ``unchanged``."""
+
     document_id: int
     outcome: Outcome
     source: str
     url: str | None
     external_id: str | None
+    content_changed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """A source listed a document: ``key`` is its canonical URL, ``signature`` what the listing said of its
+    version (None: nothing). One ``source_state`` row per (source, key)."""
+
+    source: str
+    key: str
+    external_id: str | None
+    signature: str | None
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -156,7 +178,8 @@ def write_tags(session: Session, pairs: Sequence[tuple[int, Classification | Non
             )
     if places:
         _insert_ignore(session, Jurisdiction.__table__, list(places.values()))
-    for table, rows in ((DocumentJurisdiction.__table__, links), (DocumentStatute.__table__, cites)):
+    tables = (cast(Table, DocumentJurisdiction.__table__), cast(Table, DocumentStatute.__table__))
+    for table, rows in zip(tables, (links, cites), strict=True):
         for chunk in _chunks(rows):
             session.execute(insert(table), list(chunk))
 
@@ -169,7 +192,7 @@ def _insert_new(session: Session, fresh: Sequence[NormalizedDocument], now: date
     for chunk in _chunks(fresh):
         keyed = [d for d in chunk if d.url or d.external_id]
         if keyed:
-            table = Document.__table__
+            table = DOCUMENTS
             stmt = insert(table).returning(table.c.id, table.c.url, table.c.source, table.c.external_id)
             for row in session.execute(stmt, [document_row(d, now) for d in keyed]):
                 ids[(row.url, row.source, row.external_id)] = row.id
@@ -182,9 +205,14 @@ def _insert_new(session: Session, fresh: Sequence[NormalizedDocument], now: date
     return [ids[(d.url, d.source, d.external_id)] if (d.url or d.external_id) else next(unnamed) for d in fresh]
 
 
+def _folded(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _store_unique(session: Session, docs: Sequence[NormalizedDocument], now: datetime) -> list[StoreResult]:
     existing = _existing(session, docs)
     outcomes: list[tuple[Outcome, int | None]] = []
+    body_changed: dict[int, bool] = {}
     fresh: list[NormalizedDocument] = []
     changed: list[tuple[Document, NormalizedDocument]] = []
     for doc in docs:
@@ -197,6 +225,7 @@ def _store_unique(session: Session, docs: Sequence[NormalizedDocument], now: dat
         else:
             outcomes.append(("updated", row.id))
             changed.append((row, doc))
+            body_changed[row.id] = _folded(row.body_text) != _folded(doc.body_text)
 
     new_ids = _insert_new(session, fresh, now)
     if changed:
@@ -232,7 +261,8 @@ def _store_unique(session: Session, docs: Sequence[NormalizedDocument], now: dat
     results = []
     for doc, (outcome, doc_id) in zip(docs, outcomes, strict=True):
         resolved = next(fresh_ids) if doc_id is None else doc_id
-        results.append(StoreResult(resolved, outcome, doc.source, doc.url, doc.external_id))
+        content_changed = outcome == "new" or body_changed.get(resolved, False)
+        results.append(StoreResult(resolved, outcome, doc.source, doc.url, doc.external_id, content_changed))
     return results
 
 
@@ -244,3 +274,39 @@ def store_documents(session: Session, docs: Sequence[NormalizedDocument]) -> lis
         results.extend(_store_unique(session, part, now))
         session.flush()
     return results
+
+
+def record_sightings(session: Session, sightings: Sequence[Sighting], now: datetime | None = None) -> None:
+    """Upsert each source's listing state of each document, in the session's transaction (the last sighting of a
+    (source, key) in ``sightings`` wins)."""
+    latest = {(s.source, s.key): s for s in sightings}
+    if not latest:
+        return
+    seen_at = now or datetime.now(UTC)
+    rows = [
+        {"source": s.source, "key": s.key, "external_id": s.external_id, "signature": s.signature, "seen_at": seen_at}
+        for s in latest.values()
+    ]
+    table = cast(Table, SourceState.__table__)
+    maker = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for chunk in _chunks(rows, _CHUNK // 5):
+        statement = maker(table).values(list(chunk))
+        excluded = statement.excluded
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[table.c.source, table.c.key],
+                set_={
+                    "external_id": excluded.external_id,
+                    "signature": excluded.signature,
+                    "seen_at": excluded.seen_at,
+                },
+            )
+        )
+
+
+def source_state_of(session: Session, source: str) -> list[tuple[str, str | None, str | None]]:
+    """``(key, external_id, signature)`` of every ``source_state`` row of ``source`` (a range of its primary key)."""
+    rows = session.execute(
+        select(SourceState.key, SourceState.external_id, SourceState.signature).where(SourceState.source == source)
+    )
+    return [(row.key, row.external_id, row.signature) for row in rows]

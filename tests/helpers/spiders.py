@@ -28,7 +28,8 @@ from scrapy.utils.test import get_crawler
 
 import lawwatch.crawler.spiders as spiders_package
 from lawwatch.config import SourceConfig
-from lawwatch.crawler.base import KnownIndex, LawwatchSpider
+from lawwatch.crawler.base import LawwatchSpider
+from lawwatch.crawler.context import CrawlContext, KnownIndex
 from lawwatch.crawler.items import DocumentItem
 from lawwatch.errors import CrawlError
 from lawwatch.pipeline.normalize import to_utc
@@ -36,11 +37,25 @@ from lawwatch.pipeline.normalize import to_utc
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SUFFIXES = (".compare.json", ".meta.json", ".compare.candidate.json")
 RESPONSE_TYPES: dict[str, type[Response]] = {
-    ".html": HtmlResponse, ".htm": HtmlResponse, ".xml": XmlResponse, ".rss": XmlResponse, ".atom": XmlResponse,
+    ".html": HtmlResponse,
+    ".htm": HtmlResponse,
+    ".xml": XmlResponse,
+    ".rss": XmlResponse,
+    ".atom": XmlResponse,
 }
 # Meta keys Scrapy itself adds; never part of a golden comparison.
-SCRAPY_META = {"depth", "download_slot", "download_latency", "download_timeout", "retry_times", "redirect_times",
-               "redirect_ttl", "redirect_urls", "redirect_reasons", "_scheme_proxy"}
+SCRAPY_META = {
+    "depth",
+    "download_slot",
+    "download_latency",
+    "download_timeout",
+    "retry_times",
+    "redirect_times",
+    "redirect_ttl",
+    "redirect_urls",
+    "redirect_reasons",
+    "_scheme_proxy",
+}
 
 
 def spider_ids() -> list[str]:
@@ -49,8 +64,11 @@ def spider_ids() -> list[str]:
 
 def spider_class(spider_id: str) -> type[LawwatchSpider]:
     module = __import__(f"lawwatch.crawler.spiders.{spider_id}", fromlist=["_"])
-    found = [obj for obj in vars(module).values()
-             if inspect.isclass(obj) and issubclass(obj, LawwatchSpider) and getattr(obj, "name", None) == spider_id]
+    found = [
+        obj
+        for obj in vars(module).values()
+        if inspect.isclass(obj) and issubclass(obj, LawwatchSpider) and getattr(obj, "name", None) == spider_id
+    ]
     assert found, f"crawler/spiders/{spider_id}.py defines no LawwatchSpider named {spider_id!r}"
     return found[0]
 
@@ -81,8 +99,11 @@ def examples(spider_id: str) -> list[Example]:
     folder = EXAMPLES / spider_id
     if not folder.is_dir():
         return []
-    return [Example(spider_id, p) for p in sorted(folder.iterdir())
-            if p.is_file() and "__" in p.name and not p.name.endswith(SUFFIXES)]
+    return [
+        Example(spider_id, p)
+        for p in sorted(folder.iterdir())
+        if p.is_file() and "__" in p.name and not p.name.endswith(SUFFIXES)
+    ]
 
 
 def make_spider(spider_id: str, meta: dict[str, Any] | None = None, url: str = "") -> LawwatchSpider:
@@ -90,15 +111,20 @@ def make_spider(spider_id: str, meta: dict[str, Any] | None = None, url: str = "
     src = meta.get("source") or {}
     parts = urlsplit(url)
     base_url = src.get("base_url") or (f"{parts.scheme}://{parts.netloc}" if parts.netloc else "https://example.org")
-    source = SourceConfig(id=spider_id, spider=spider_id, base_url=base_url, local=bool(src.get("local", False)),
-                          options=MappingProxyType({k: _freeze(v) for k, v in (src.get("options") or {}).items()}))
+    source = SourceConfig(
+        id=spider_id,
+        spider=spider_id,
+        base_url=base_url,
+        local=bool(src.get("local", False)),
+        options=MappingProxyType({k: _freeze(v) for k, v in (src.get("options") or {}).items()}),
+    )
     known = KnownIndex(source=spider_id)
     for entry in meta.get("known") or []:
         known.add(url=entry.get("url"), external_id=entry.get("external_id"), signature=entry.get("signature"))
     since = to_utc(meta["since"]) if meta.get("since") else None
     cls = spider_class(spider_id)
     crawler = get_crawler(cls)
-    spider = cls.from_crawler(crawler, source=source, known=known, since=since)
+    spider = cls.from_crawler(crawler, context=CrawlContext(source=source, known=known, since=since))
     crawler.spider = spider
     return spider
 
@@ -112,8 +138,13 @@ def make_response(path: Path, meta: dict[str, Any] | None = None) -> Response:
     url = meta.get("url") or f"https://example.org/{path.name}"
     cls = RESPONSE_TYPES.get(path.suffix.lower(), TextResponse)
     request = Request(url, meta=dict(meta.get("meta") or {}))
-    kwargs: dict[str, Any] = {"url": url, "body": path.read_bytes(), "request": request,
-                              "headers": meta.get("headers") or {}, "status": int(meta.get("status", 200))}
+    kwargs: dict[str, Any] = {
+        "url": url,
+        "body": path.read_bytes(),
+        "request": request,
+        "headers": meta.get("headers") or {},
+        "status": int(meta.get("status", 200)),
+    }
     if meta.get("encoding"):
         kwargs["encoding"] = meta["encoding"]
     elif cls is TextResponse and path.suffix.lower() == ".json":
@@ -128,8 +159,14 @@ def serialise(outputs: Iterable[Any]) -> dict[str, Any]:
         if isinstance(out, Request):
             callback = getattr(out.callback, "__name__", None)
             meta = {k: v for k, v in out.meta.items() if k not in SCRAPY_META}
-            requests.append({"url": out.url, "callback": callback, "method": out.method,
-                             "meta": json.loads(json.dumps(meta, default=str))})
+            requests.append(
+                {
+                    "url": out.url,
+                    "callback": callback,
+                    "method": out.method,
+                    "meta": json.loads(json.dumps(meta, default=str)),
+                }
+            )
         elif isinstance(out, DocumentItem):
             items.append(out.as_json())
         else:
