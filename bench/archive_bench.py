@@ -32,6 +32,7 @@ import sqlalchemy as sa
 
 from lawwatch.pipeline.classify import JurisdictionTag, StatuteCite
 from lawwatch.pipeline.db import Archive, open_archive
+from lawwatch.pipeline.filters import DocumentFilter
 from lawwatch.pipeline.models import Document
 from lawwatch.pipeline.normalize import NormalizedDocument
 from lawwatch.pipeline.search import search
@@ -284,14 +285,14 @@ def cases(pools: Pools, archive: Archive, seed: int, words: int) -> list[Case]:
         Case(
             f"word + jurisdiction {top_place}",
             rare,
-            {"jurisdictions": [top_place]},
+            {"filter": DocumentFilter(jurisdictions=(top_place,))},
             "AND d.id IN (SELECT document_id FROM document_jurisdictions WHERE jurisdiction_id = :j)",
             {"j": top_place},
         ),
         Case(
             "word + date range (2 years)",
             rare,
-            {"since": since, "until": until},
+            {"filter": DocumentFilter(published_since=since, published_until=until)},
             "AND d.published_at >= :since AND d.published_at < :until",
             bounds,
         ),
@@ -299,7 +300,7 @@ def cases(pools: Pools, archive: Archive, seed: int, words: int) -> list[Case]:
         Case(
             f"no words, {top_place}, newest",
             [""],
-            {"jurisdictions": [top_place]},
+            {"filter": DocumentFilter(jurisdictions=(top_place,))},
             "AND d.id IN (SELECT document_id FROM document_jurisdictions WHERE jurisdiction_id = :j)",
             {"j": top_place},
         ),

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 
 from lawwatch.errors import QueryError
 from lawwatch.pipeline.db import Archive
+from lawwatch.pipeline.doctypes import DocType
+from lawwatch.pipeline.filters import DocumentFilter as F
 from lawwatch.pipeline.models import Document
 from lawwatch.pipeline.search import SearchResult, search
 from tests.helpers.factories import add_document
@@ -48,6 +50,7 @@ def corpus(archive: Archive) -> Iterator[dict[str, int]]:
                 jurisdictions=["fips:1714000", "fips:17031"],
                 statutes=[("8", "1373")],
                 published_at=d(2017, 4, 21),
+                doc_type="letter",
             ).id,
             "ruling": add_document(
                 s,
@@ -55,7 +58,7 @@ def corpus(archive: Archive) -> Iterator[dict[str, int]]:
                 body="A federal judge in San Francisco ruled that the sanctuary conditions on Byrne JAG grants "
                 "were unlawful.",
                 source="courtlistener",
-                doc_type="opinion",
+                doc_type="ruling",
                 jurisdictions=["fips:06075"],
                 statutes=[("8", "1373"), ("34", "10153")],
                 published_at=d(2018, 3, 10),
@@ -67,6 +70,7 @@ def corpus(archive: Archive) -> Iterator[dict[str, int]]:
                 jurisdictions=["fips:48"],
                 statutes=[("18", "1546")],
                 published_at=d(2012, 6, 1),
+                doc_type="other",
             ).id,
             "lawsuit": add_document(
                 s,
@@ -76,20 +80,21 @@ def corpus(archive: Archive) -> Iterator[dict[str, int]]:
                 jurisdictions=["fips:06"],
                 statutes=[(None, "1373")],
                 published_at=d(2018, 3, 7),
+                doc_type="lawsuit",
             ).id,
             "report": add_document(
                 s,
                 title="Annual grants report",
                 body="Statistics about justice assistance grants awarded to Chicago and other cities.",
                 source="ojp",
-                doc_type="report",
+                doc_type="other",
                 published_at=d(2010, 1, 1),
             ).id,
         }
     yield ids
 
 
-def run(archive: Archive, query: str, **kwargs: Any) -> SearchResult:
+def run(archive: Archive, query: str | F, **kwargs: Any) -> SearchResult:
     with archive.session() as s:
         return search(s, query, **kwargs)
 
@@ -207,13 +212,26 @@ def test_malformed_query_is_a_query_error(archive: Archive, query: str, message:
         {"order": "oldest"},
         {"limit": -1},
         {"offset": -5},
-        {"since": datetime(2017, 1, 1)},
-        {"statutes": [("8", "")]},
     ],
 )
 def test_bad_arguments_are_query_errors(archive: Archive, kwargs: dict[str, Any]) -> None:
     with pytest.raises(QueryError):
         run(archive, "sanctuary", **kwargs)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"published_since": datetime(2017, 1, 1)},
+        {"fetched_until": datetime(2017, 1, 1)},
+        {"statutes": [("8", "")]},
+        {"doc_types": ["opinion"]},
+        {"query": '"unbalanced'},
+    ],
+)
+def test_bad_filters_are_query_errors(fields: dict[str, Any]) -> None:
+    with pytest.raises(QueryError):
+        F(**fields)
 
 
 # --- snippets ------------------------------------------------------------------------------------------------------
@@ -235,7 +253,7 @@ def test_snippet_falls_back_to_the_title(archive: Archive, corpus: dict[str, int
 def test_hit_fields(archive: Archive, corpus: dict[str, int]) -> None:
     (hit,) = run(archive, "byrne").hits
     assert hit.document_id == corpus["ruling"]
-    assert (hit.source, hit.doc_type, hit.title) == ("courtlistener", "opinion", "Court rules on grant conditions")
+    assert (hit.source, hit.doc_type, hit.title) == ("courtlistener", "ruling", "Court rules on grant conditions")
     assert hit.published_at == d(2018, 3, 10)
     assert hit.url is not None and hit.url.startswith("https://")
 
@@ -244,55 +262,76 @@ def test_hit_fields(archive: Archive, corpus: dict[str, int]) -> None:
 
 
 def test_jurisdiction_filter_ors_values(archive: Archive, corpus: dict[str, int]) -> None:
-    assert ids(run(archive, "sanctuary", jurisdictions=["fips:17031"])) == [corpus["letters"]]
-    both = run(archive, "sanctuary", jurisdictions=["fips:17031", "fips:06"])
+    assert ids(run(archive, "sanctuary", filter=F(jurisdictions=("fips:17031",)))) == [corpus["letters"]]
+    both = run(archive, "sanctuary", filter=F(jurisdictions=("fips:17031", "fips:06")))
     assert set(ids(both)) == {corpus["letters"], corpus["lawsuit"]}
-    assert ids(run(archive, "sanctuary", jurisdictions=["fips:48"])) == []
+    assert ids(run(archive, "sanctuary", filter=F(jurisdictions=("fips:48",)))) == []
 
 
 def test_statute_filter(archive: Archive, corpus: dict[str, int]) -> None:
-    with_title = run(archive, "", statutes=[("8", "1373")])
+    with_title = run(archive, "", filter=F(statutes=(("8", "1373"),)))
     assert set(ids(with_title)) == {corpus["letters"], corpus["ruling"]}
-    any_title = run(archive, "", statutes=[(None, "1373")])
+    any_title = run(archive, "", filter=F(statutes=((None, "1373"),)))
     assert set(ids(any_title)) == {corpus["letters"], corpus["ruling"], corpus["lawsuit"]}
-    either = run(archive, "", statutes=[("18", "1546"), ("34", "10153")])
+    either = run(archive, "", filter=F(statutes=(("18", "1546"), ("34", "10153"))))
     assert set(ids(either)) == {corpus["fraud"], corpus["ruling"]}
-    assert ids(run(archive, "", statutes=[("18", "1373")])) == []
+    assert ids(run(archive, "", filter=F(statutes=(("18", "1373"),)))) == []
 
 
 def test_doc_type_and_source_filters(archive: Archive, corpus: dict[str, int]) -> None:
-    assert ids(run(archive, "sanctuary", doc_types=["opinion"])) == [corpus["ruling"]]
-    assert ids(run(archive, "grants", sources=["ojp"])) == [corpus["report"]]
-    assert set(ids(run(archive, "grants", sources=["ojp", "courtlistener"]))) == {
+    assert ids(run(archive, "sanctuary", filter=F(doc_types=(DocType.RULING,)))) == [corpus["ruling"]]
+    assert ids(run(archive, "grants", filter=F(sources=("ojp",)))) == [corpus["report"]]
+    assert set(ids(run(archive, "grants", filter=F(sources=("ojp", "courtlistener"))))) == {
         corpus["report"],
         corpus["ruling"],
     }
 
 
 def test_date_range_since_inclusive_until_exclusive(archive: Archive, corpus: dict[str, int]) -> None:
-    since = run(archive, "sanctuary", since=d(2018, 3, 7))
+    since = run(archive, "sanctuary", filter=F(published_since=d(2018, 3, 7)))
     assert set(ids(since)) == {corpus["ruling"], corpus["lawsuit"]}
-    until = run(archive, "sanctuary", until=d(2018, 3, 10))
+    until = run(archive, "sanctuary", filter=F(published_until=d(2018, 3, 10)))
     assert set(ids(until)) == {corpus["letters"], corpus["lawsuit"]}
-    window = run(archive, "", since=d(2012, 1, 1), until=d(2018, 1, 1))
+    window = run(archive, "", filter=F(published_since=d(2012, 1, 1), published_until=d(2018, 1, 1)))
     assert set(ids(window)) == {corpus["fraud"], corpus["letters"]}
 
 
 def test_filters_combine_with_and(archive: Archive, corpus: dict[str, int]) -> None:
-    result = run(
-        archive,
-        "sanctuary",
-        statutes=[(None, "1373")],
-        sources=["doj"],
-        doc_types=["press_release"],
-        since=d(2018, 1, 1),
+    flt = F(
+        statutes=((None, "1373"),),
+        sources=("doj",),
+        doc_types=(DocType.LAWSUIT,),
+        published_since=d(2018, 1, 1),
     )
-    assert ids(result) == [corpus["lawsuit"]]
-    assert ids(run(archive, "sanctuary", jurisdictions=["fips:06075"], sources=["doj"])) == []
+    assert ids(run(archive, "sanctuary", filter=flt)) == [corpus["lawsuit"]]
+    assert ids(run(archive, "sanctuary", filter=F(jurisdictions=("fips:06075",), sources=("doj",)))) == []
+
+
+def test_query_in_the_filter(archive: Archive, corpus: dict[str, int]) -> None:
+    flt = F(query="sanctuary", sources=("doj",))
+    expected = {corpus["letters"], corpus["lawsuit"]}
+    assert set(ids(run(archive, flt))) == expected
+    assert set(ids(run(archive, "", filter=flt))) == expected
+    assert set(ids(run(archive, "sanctuary", filter=F(sources=("doj",))))) == expected
+    with pytest.raises(QueryError, match="two queries"):
+        run(archive, "letters", filter=flt)
+
+
+def test_deprecated_filter_keywords_still_work(archive: Archive, corpus: dict[str, int]) -> None:
+    legacy = run(archive, "sanctuary", statutes=[(None, "1373")], doc_types=["lawsuit"], since=d(2018, 1, 1))
+    assert ids(legacy) == [corpus["lawsuit"]]
+    with pytest.raises(QueryError):
+        run(archive, "sanctuary", since=datetime(2017, 1, 1))  # naive
+    with pytest.raises(QueryError):
+        run(archive, "sanctuary", statutes=[("8", "")])
+    with pytest.raises(TypeError, match="not both"):
+        run(archive, "sanctuary", filter=F(), sources=["doj"])
+    with pytest.raises(TypeError, match="once"):
+        run(archive, F(), filter=F())
 
 
 def test_empty_query_lists_filtered_documents_newest_first(archive: Archive, corpus: dict[str, int]) -> None:
-    result = run(archive, "  ", statutes=[(None, "1373")])
+    result = run(archive, "  ", filter=F(statutes=((None, "1373"),)))
     assert ids(result) == [corpus["ruling"], corpus["lawsuit"], corpus["letters"]]
     assert result.total == 3
     assert all(h.score == 0.0 for h in result.hits)
@@ -353,7 +392,7 @@ def test_sqlite_plan_drives_from_the_fts_index(sqlite_archive: Archive) -> None:
     sa.event.listen(sqlite_archive.engine, "before_cursor_execute", capture)
     with sqlite_archive.session() as s:
         add_filler(s)
-        search(s, "smuggling", jurisdictions=["fips:48"], since=d(2010), limit=1)
+        search(s, "smuggling", filter=F(jurisdictions=("fips:48",), published_since=d(2010)), limit=1)
         sa.event.remove(sqlite_archive.engine, "before_cursor_execute", capture)
         plans = [
             " | ".join(row[3] for row in s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
@@ -372,8 +411,8 @@ def test_listing_plans_agree(
     archive: Archive, corpus: dict[str, int], monkeypatch: pytest.MonkeyPatch, rare_below: int
 ) -> None:
     monkeypatch.setattr("lawwatch.pipeline.search._RARE_TAG", rare_below)
-    result = run(archive, "", jurisdictions=["fips:17031", "fips:06", "fips:06075"], limit=2)
+    result = run(archive, "", filter=F(jurisdictions=("fips:17031", "fips:06", "fips:06075")), limit=2)
     assert ids(result) == [corpus["ruling"], corpus["lawsuit"]]
     assert result.total == 3
-    cited = run(archive, "", statutes=[(None, "1373")], sources=["doj"])
+    cited = run(archive, "", filter=F(statutes=((None, "1373"),), sources=("doj",)))
     assert ids(cited) == [corpus["lawsuit"], corpus["letters"]]

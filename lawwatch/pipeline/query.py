@@ -1,6 +1,6 @@
-"""Reading the archive for people and scripts: one document with its tags and versions, filtered streams for
-export, and the per-source status report. The dict shapes here are lawwatch's JSON output (README: "JSON output")
-and the ``lawwatch`` import format, so export → import round-trips.
+"""Reading the archive for people and scripts: one document with its tags and versions, the stream of documents
+a ``DocumentFilter`` selects (export), and the per-source status report. The dict shapes here are lawwatch's JSON
+output (README: "JSON output") and the ``lawwatch`` import format, so export → import round-trips.
 """
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from lawwatch.pipeline.models import CrawlRun, Document, DocumentJurisdiction, DocumentStatute
+from lawwatch.errors import QueryError
+from lawwatch.pipeline.filters import DocumentFilter
+from lawwatch.pipeline.models import CrawlRun, Document
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -95,38 +97,35 @@ def document_filters(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> list[ColumnElement[bool]]:
-    """WHERE conditions on ``documents``: filters AND together, values within one filter OR together."""
-    conditions: list[ColumnElement[bool]] = []
-    if jurisdictions:
-        conditions.append(
-            exists().where(
-                DocumentJurisdiction.document_id == Document.id,
-                DocumentJurisdiction.jurisdiction_id.in_(list(jurisdictions)),
-            )
-        )
-    if statutes:
-        cites = [
-            (DocumentStatute.section == section) & (DocumentStatute.title == title)
-            if title is not None
-            else DocumentStatute.section == section
-            for title, section in statutes
-        ]
-        conditions.append(exists().where(DocumentStatute.document_id == Document.id, or_(*cites)))
-    if doc_types:
-        conditions.append(Document.doc_type.in_(list(doc_types)))
-    if sources:
-        conditions.append(Document.source.in_(list(sources)))
-    if since is not None:
-        conditions.append(Document.published_at >= since)
-    if until is not None:
-        conditions.append(Document.published_at < until)
-    return conditions
+    """Deprecated: ``DocumentFilter(...).conditions()``, for callers not yet building a ``DocumentFilter``.
+
+    Raises ``QueryError`` for a naive datetime, an empty statute section or an unknown document type."""
+    return DocumentFilter(
+        jurisdictions=tuple(jurisdictions),
+        statutes=tuple(statutes),
+        doc_types=tuple(doc_types),  # type: ignore[arg-type]  # strings: checked and converted by the filter
+        sources=tuple(sources),
+        published_since=since,
+        published_until=until,
+    ).conditions()
 
 
 def iter_documents(
-    session: Session, conditions: Sequence[ColumnElement[bool]], *, chunk: int = 500
+    session: Session,
+    where: DocumentFilter | Sequence[ColumnElement[bool]] | None = None,
+    *,
+    chunk: int = 500,
 ) -> Iterator[Document]:
-    """Matching documents oldest first, fetched in keyset-paged chunks so exports of any size use bounded memory."""
+    """Documents the filter selects (``None``: all), oldest first, with their tags, fetched in keyset-paged chunks
+    so exports of any size use bounded memory. A list of conditions is still accepted (deprecated).
+
+    A filter with a full-text ``query`` raises ``QueryError``: only search can run one."""
+    if isinstance(where, DocumentFilter):
+        if not where.parsed_query.empty:
+            raise QueryError(f"cannot export by the full-text query {where.query!r}: search for it instead")
+        conditions = where.conditions()
+    else:
+        conditions = list(where or ())
     last_id = 0
     while True:
         stmt = (

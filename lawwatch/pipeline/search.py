@@ -1,22 +1,18 @@
-"""Full-text search over the archive, on SQLite (FTS5) and PostgreSQL (tsvector), with tag and date filters.
+"""Full-text search over the archive, on SQLite (FTS5) and PostgreSQL (tsvector), with a ``DocumentFilter``.
 
-Query syntax (the same on both backends)::
-
-    sanctuary city          both words (words are ANDed)
-    "sanctuary city"        the exact phrase
-    chicago OR cook         either word (OR in capitals; binds tighter than the implicit AND)
-    sanctuary -texas        without "texas"; -"cook county" excludes a phrase
-    sanct*                  a prefix (words are stemmed, so keep prefixes short: ``immigra*`` misses
-                            "immigration", whose stem is "immigr")
-
-Words are matched after stemming (English, Porter), ignoring case and accents. Punctuation inside a word splits
-it on SQLite (``U.S.C.`` is the phrase "u s c"); PostgreSQL keeps such tokens whole on both sides. On PostgreSQL,
-English stop words ("the", "of") are ignored. An empty query lists the documents matching the filters, newest
+The query syntax is in ``pipeline/textquery.py`` (words ANDed, "phrases", OR, -exclusion, prefix*). Words are
+matched after stemming (English, Porter), ignoring case and accents. Punctuation inside a word splits it on
+SQLite (``U.S.C.`` is the phrase "u s c"); PostgreSQL keeps such tokens whole on both sides. On PostgreSQL,
+English stop words ("the", "of") are ignored. An empty query lists the documents matching the filter, newest
 first. A malformed query (an unbalanced ``"``, a dangling ``OR``, only exclusions) raises ``QueryError``.
 
 User text never reaches the FTS5 or tsquery parsers as syntax: on SQLite every term is a double-quoted FTS5
 string; on PostgreSQL every term is a bound parameter of ``plainto_tsquery``/``phraseto_tsquery`` (prefix terms
 are reduced to letters and digits before ``to_tsquery``), combined with the ``&&``, ``||`` and ``!!`` operators.
+
+The filter is rendered here as raw SQL rather than through ``DocumentFilter.conditions()`` so that each search
+can pick its plan: tag filters become ``EXISTS`` probes per row, or ``IN`` lists driven from the tag index when a
+tag is rare (fewer than ``_RARE_TAG`` documents). ``tests/test_filters.py`` checks both renderings agree.
 
 Ranking: SQLite ``bm25`` with the title weighted 10x the body, PostgreSQL ``ts_rank`` (title weight A, body
 B); ``SearchHit.score`` is higher-is-better on both. Totals of word searches are exact (a window count
@@ -28,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -37,14 +33,28 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from lawwatch.errors import QueryError
+from lawwatch.pipeline.filters import DocumentFilter
 from lawwatch.pipeline.models import UTCDateTime
+from lawwatch.pipeline.textquery import ParsedQuery, Term, parse_query, to_fts5
+
+__all__ = [
+    "COUNT_CAP",
+    "DocumentFilter",
+    "Order",
+    "ParsedQuery",
+    "SearchHit",
+    "SearchResult",
+    "Term",
+    "parse_query",
+    "search",
+    "to_fts5",
+    "to_tsquery_sql",
+]
 
 Order = Literal["relevance", "newest"]
 COUNT_CAP = 10_000
 TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0
 _OPEN, _CLOSE = "\x02", "\x03"  # sentinels, replaced by the caller's highlight markers
-_WORD_CHARS = re.compile(r"[^\W_]+")
-_WORD = re.compile(r'[^\s"]+')
 _PG_HEADLINE = f'StartSel="{_OPEN}", StopSel="{_CLOSE}", MaxWords=30, MinWords=12, MaxFragments=1'
 _FTS_SNIPPET_TOKENS = 24
 _LISTING_SNIPPET_CHARS = 200
@@ -68,107 +78,6 @@ class SearchResult:
     total: int
     hits: list[SearchHit]
     total_exact: bool = True
-
-
-@dataclass(frozen=True)
-class Term:
-    text: str
-    phrase: bool = False
-    prefix: bool = False
-
-    @property
-    def tokens(self) -> list[str]:
-        return [t.lower() for t in _WORD_CHARS.findall(self.text)]
-
-
-@dataclass(frozen=True)
-class ParsedQuery:
-    groups: tuple[tuple[Term, ...], ...]  # an AND of ORs
-    excluded: tuple[Term, ...]
-
-    @property
-    def empty(self) -> bool:
-        return not self.groups
-
-
-def parse_query(query: str) -> ParsedQuery:
-    """Parse the user query syntax (see the module docstring); raise ``QueryError`` when it is malformed."""
-    items: list[tuple[str, Term | None]] = []  # ("or", None) | ("pos", term) | ("neg", term)
-    pos, n = 0, len(query)
-    while pos < n:
-        ch = query[pos]
-        if ch.isspace():
-            pos += 1
-            continue
-        negated = ch == "-" and pos + 1 < n and not query[pos + 1].isspace()
-        start = pos + 1 if negated else pos
-        if query[start] == '"':
-            end = query.find('"', start + 1)
-            if end < 0:
-                raise QueryError(f'unbalanced double quote in query {query!r}: close the phrase with "')
-            prefix = end + 1 < n and query[end + 1] == "*"
-            term = Term(query[start + 1 : end], phrase=True, prefix=prefix)
-            pos = end + 2 if prefix else end + 1
-        else:
-            match = _WORD.match(query, start)
-            assert match is not None
-            word, pos = match.group(), match.end()
-            if word == "OR" and not negated:
-                items.append(("or", None))
-                continue
-            stripped = word.rstrip("*")
-            term = Term(stripped, prefix=stripped != word)
-        if term.tokens:
-            items.append(("neg" if negated else "pos", term))
-    return _group(items, query)
-
-
-def _group(items: list[tuple[str, Term | None]], query: str) -> ParsedQuery:
-    groups: list[list[Term]] = []
-    excluded: list[Term] = []
-    pending_or = False
-    for index, (kind, term) in enumerate(items):
-        if kind == "or":
-            before = items[index - 1][0] if index else None
-            after = items[index + 1][0] if index + 1 < len(items) else None
-            if before != "pos" or after != "pos":
-                raise QueryError(f"OR must stand between two search words or phrases in {query!r}")
-            pending_or = True
-        elif kind == "neg":
-            assert term is not None
-            excluded.append(term)
-        else:
-            assert term is not None
-            if pending_or:
-                groups[-1].append(term)
-            else:
-                groups.append([term])
-            pending_or = False
-    if excluded and not groups:
-        raise QueryError(f"query {query!r} only excludes words: add a word or phrase to search for")
-    if not groups and query.strip():
-        raise QueryError(f"query {query!r} has no searchable words")
-    return ParsedQuery(tuple(tuple(g) for g in groups), tuple(excluded))
-
-
-# --- SQLite FTS5 --------------------------------------------------------------------------------------------
-
-
-def _fts5_term(term: Term) -> str:
-    quoted = '"' + term.text.replace('"', '""') + '"'
-    return quoted + "*" if term.prefix else quoted
-
-
-def to_fts5(parsed: ParsedQuery) -> str:
-    """The FTS5 MATCH expression for ``parsed``; every term is a quoted string, so it cannot inject syntax."""
-    ands = []
-    for group in parsed.groups:
-        terms = [_fts5_term(t) for t in group]
-        ands.append(terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")")
-    expr = " AND ".join(ands)
-    if parsed.excluded:
-        expr = f"({expr}) NOT (" + " OR ".join(_fts5_term(t) for t in parsed.excluded) + ")"
-    return expr
 
 
 # --- PostgreSQL tsquery -------------------------------------------------------------------------------------
@@ -232,37 +141,31 @@ class _Sql:
         return False
 
 
-def _filters(
-    *,
-    jurisdictions: Sequence[str],
-    statutes: Sequence[tuple[str | None, str]],
-    doc_types: Sequence[str],
-    sources: Sequence[str],
-    since: datetime | None,
-    until: datetime | None,
-) -> _Sql:
+def _filter_sql(flt: DocumentFilter) -> _Sql:
     sql = _Sql([], [], {}, [])
-    for name, values, column in (("sources", sources, "d.source"), ("doc_types", doc_types, "d.doc_type")):
+    doc_types = [t.value for t in flt.doc_types]
+    for name, values, column in (("sources", flt.sources, "d.source"), ("doc_types", doc_types, "d.doc_type")):
         if values:
             sql.where.append(f"{column} IN :{name}")
             sql.params[name] = list(values)
             sql.binds.append(sa.bindparam(name, expanding=True))
-    for name, value, op in (("since", since, ">="), ("until", until, "<")):
-        if value is not None:
-            if value.tzinfo is None:
-                raise QueryError(f"{name} must be a timezone-aware datetime, got {value.isoformat()}")
-            sql.where.append(f"d.published_at {op} :{name}")
+    for name, value, condition in (
+        ("since", flt.published_since, "d.published_at >="),
+        ("until", flt.published_until, "d.published_at <"),
+        ("fetched_since", flt.fetched_since, "d.fetched_at >="),
+        ("fetched_until", flt.fetched_until, "d.fetched_at <"),
+    ):
+        if value is not None:  # DocumentFilter holds aware UTC datetimes only
+            sql.where.append(f"{condition} :{name}")
             sql.params[name] = value
             sql.binds.append(sa.bindparam(name, type_=UTCDateTime()))
-    if jurisdictions:
-        sql.params["jurisdictions"] = list(jurisdictions)
+    if flt.jurisdictions:
+        sql.params["jurisdictions"] = list(flt.jurisdictions)
         sql.binds.append(sa.bindparam("jurisdictions", expanding=True))
         sql.tags.append(("document_jurisdictions", "t.jurisdiction_id IN :jurisdictions"))
-    if statutes:
+    if flt.statutes:
         cites = []
-        for index, (title, section) in enumerate(statutes):
-            if not section:
-                raise QueryError("a statute filter needs a section, e.g. 8 U.S.C. 1373 → ('8', '1373')")
+        for index, (title, section) in enumerate(flt.statutes):
             sql.params[f"ss{index}"] = section
             if title is None:
                 cites.append(f"t.section = :ss{index}")
@@ -275,37 +178,47 @@ def _filters(
 
 def search(
     session: Session,
-    query: str,
+    query: str | DocumentFilter = "",
     *,
+    filter: DocumentFilter | None = None,
+    order: Order = "relevance",
+    limit: int = 20,
+    offset: int = 0,
+    highlight: tuple[str, str] = ("[", "]"),
+    count_cap: int | None = COUNT_CAP,
+    # Deprecated: the filter as separate keywords, for callers not yet passing a DocumentFilter.
     jurisdictions: Sequence[str] = (),
     statutes: Sequence[tuple[str | None, str]] = (),
     doc_types: Sequence[str] = (),
     sources: Sequence[str] = (),
     since: datetime | None = None,
     until: datetime | None = None,
-    order: Order = "relevance",
-    limit: int = 20,
-    offset: int = 0,
-    highlight: tuple[str, str] = ("[", "]"),
-    count_cap: int | None = COUNT_CAP,
 ) -> SearchResult:
-    """Search the archive; see the module docstring for the query syntax. Filters AND together, values OR."""
+    """Search the archive for the documents ``filter`` selects, ranked by the full-text query.
+
+    The query (syntax: ``pipeline/textquery.py``) is either the second argument, a string, or the ``query`` of
+    the filter; the second argument may also be the filter itself: ``search(s, "sanctuary", filter=f)``,
+    ``search(s, f)``. Giving a query both ways raises ``QueryError``."""
+    legacy = None
+    if jurisdictions or statutes or doc_types or sources or since is not None or until is not None:
+        legacy = DocumentFilter(
+            jurisdictions=tuple(jurisdictions),
+            statutes=tuple(statutes),
+            doc_types=tuple(doc_types),  # type: ignore[arg-type]  # strings: checked and converted by the filter
+            sources=tuple(sources),
+            published_since=since,
+            published_until=until,
+        )
+    flt = _resolve(query, filter, legacy)
     if order not in ("relevance", "newest"):
         raise QueryError(f"order must be 'relevance' or 'newest', not {order!r}")
     if limit < 0 or offset < 0:
         raise QueryError("limit and offset must not be negative")
-    parsed = parse_query(query)
+    parsed = flt.parsed_query
     dialect = session.get_bind().dialect.name
     if dialect not in ("sqlite", "postgresql"):
         raise QueryError(f"search is not supported on {dialect}")
-    sql = _filters(
-        jurisdictions=jurisdictions,
-        statutes=statutes,
-        doc_types=doc_types,
-        sources=sources,
-        since=since,
-        until=until,
-    )
+    sql = _filter_sql(flt)
     sql.params.update(limit=limit, offset=offset)
     try:
         if parsed.empty:
@@ -315,7 +228,7 @@ def search(
         else:
             count_from, hits, known = _postgres(session, sql, parsed, order)
     except DBAPIError as exc:
-        raise QueryError(f"cannot run query {query!r}: {str(exc.orig).splitlines()[0]}") from None
+        raise QueryError(f"cannot run query {flt.query!r}: {str(exc.orig).splitlines()[0]}") from None
     if known is not None:  # ranking visited every match anyway and counted them (a window count)
         total, exact = known, True
     else:
@@ -326,6 +239,32 @@ def search(
         hits=[_finish(h, open_, close) for h in hits],
         total_exact=exact,
     )
+
+
+_NO_FILTER = DocumentFilter()
+
+
+def _resolve(
+    query: str | DocumentFilter, given: DocumentFilter | None, legacy: DocumentFilter | None
+) -> DocumentFilter:
+    """The one filter of a search call, its query included."""
+    text = ""
+    if isinstance(query, DocumentFilter):
+        if given is not None:
+            raise TypeError("search() takes the filter once: as the second argument or as filter=")
+        given = query
+    else:
+        text = query
+    if legacy is not None:
+        if given is not None:
+            raise TypeError("search() takes filter= or the separate filter keywords, not both")
+        given = legacy
+    flt = given or _NO_FILTER
+    if text.strip():
+        if flt.query.strip():
+            raise QueryError(f"two queries given: {text!r} and the filter's {flt.query!r}; give one")
+        flt = replace(flt, query=text)
+    return flt
 
 
 _ORDER_NEWEST = "d.published_at DESC NULLS LAST, d.id DESC"

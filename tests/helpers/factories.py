@@ -2,6 +2,8 @@
 
 ``add_document(session, title=..., body=...)`` inserts one document (with jurisdiction and statute tags when given)
 and returns it flushed, so ``doc.id`` is set. Every field has a unique or sensible default.
+``normalized_document(...)`` builds the same kind of document as a tagged ``NormalizedDocument`` for
+``store_documents`` (the ingest path).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lawwatch.pipeline.models import Document, DocumentJurisdiction, DocumentStatute, Jurisdiction
+from lawwatch.pipeline.normalize import NormalizedDocument, content_hash
 
 _counter = itertools.count(1)
 
@@ -85,3 +88,39 @@ def add_document(
         )
     session.flush()
     return doc
+
+
+def normalized_document(
+    *,
+    title: str = "Untitled",
+    body: str = "",
+    source: str = "doj",
+    published_at: datetime | None = datetime(2017, 1, 1, tzinfo=UTC),
+    fetched_at: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+    doc_type: str = "other",
+    jurisdictions: Sequence[str] = (),
+    statutes: Sequence[tuple[str | None, str]] = (),
+) -> NormalizedDocument:
+    """A document as the ingest path hands it to ``store_documents``: normalized, with a ``Classification``."""
+    from lawwatch.pipeline.classify import Classification, JurisdictionTag, StatuteCite
+
+    n = next(_counter)
+    places = []
+    for index, jurisdiction_id in enumerate(jurisdictions):
+        name, kind, state = JURISDICTIONS.get(jurisdiction_id, (jurisdiction_id, "other", None))
+        places.append(JurisdictionTag(jurisdiction_id, name, kind, state or "", 1, index * 10))
+    cites = []
+    for index, (title_no, section) in enumerate(statutes):
+        cite = f"{title_no or ''} U.S.C. § {section}".strip()
+        cites.append(StatuteCite(title_no, section, None, cite, index * 10, index * 10 + len(cite)))
+    return NormalizedDocument(
+        source=source,
+        url=f"https://example.test/{source}/n{n}",
+        external_id=f"{source}-n{n}",
+        title=title,
+        published_at=published_at,
+        body_text=body,
+        content_hash=content_hash(title, body),
+        fetched_at=fetched_at,
+        classification=Classification(doc_type, tuple(cites), tuple(places), (), ()),
+    )
