@@ -39,6 +39,12 @@ Cite = tuple[str | None, str]
 T = TypeVar("T")
 _PLURALS = {DocType.OTHER: "other documents"}
 _DAY = timedelta(days=1)
+_STATE_ID = re.compile(r"fips:\d\d")
+LOCATOR = "locator"
+
+
+def _role(tag: Any) -> str:
+    return str(getattr(tag, "role", "named"))
 
 
 @dataclass(frozen=True)
@@ -49,10 +55,11 @@ class FilterableDocument:
     doc_type: str
     published_at: datetime | None
     fetched_at: datetime | None
-    jurisdictions: frozenset[str] = frozenset()
+    jurisdictions: frozenset[str] = frozenset()  # the places the document names (role "named")
     statutes: frozenset[Cite] = frozenset()
     title: str = ""
     body_text: str = ""
+    locators: frozenset[str] = frozenset()  # states that only locate a named place ("Berkeley, California")
 
     @classmethod
     def from_row(cls, doc: Document) -> FilterableDocument:
@@ -62,10 +69,11 @@ class FilterableDocument:
             doc_type=doc.doc_type,
             published_at=doc.published_at,
             fetched_at=doc.fetched_at,
-            jurisdictions=frozenset(j.jurisdiction_id for j in doc.jurisdictions),
+            jurisdictions=frozenset(j.jurisdiction_id for j in doc.jurisdictions if j.role != LOCATOR),
             statutes=frozenset((s.title, s.section) for s in doc.statutes),
             title=doc.title or "",
             body_text=doc.body_text or "",
+            locators=frozenset(j.jurisdiction_id for j in doc.jurisdictions if j.role == LOCATOR),
         )
 
     @classmethod
@@ -77,10 +85,11 @@ class FilterableDocument:
             doc_type=doc.doc_type,
             published_at=doc.published_at,
             fetched_at=doc.fetched_at,
-            jurisdictions=frozenset(j.id for j in tags.jurisdictions) if tags else frozenset(),
+            jurisdictions=frozenset(j.id for j in tags.jurisdictions if _role(j) != LOCATOR) if tags else frozenset(),
             statutes=frozenset((s.title, s.section) for s in tags.statutes) if tags else frozenset(),
             title=doc.title or "",
             body_text=doc.body_text or "",
+            locators=frozenset(j.id for j in tags.jurisdictions if _role(j) == LOCATOR) if tags else frozenset(),
         )
 
 
@@ -97,6 +106,9 @@ class DocumentFilter:
     fetched_since: datetime | None = None
     fetched_until: datetime | None = None
     query: str = ""
+    # False: a jurisdiction matches documents that name it. True: also documents where it only locates a place
+    # ("Berkeley, California" for California), and for a state every place inside it (by FIPS prefix).
+    within: bool = False
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise once, here
@@ -125,6 +137,7 @@ class DocumentFilter:
         fetched_since: str | date | None = None,
         fetched_until: str | date | None = None,
         query: str = "",
+        within: bool = False,
     ) -> DocumentFilter:
         """A filter from what a person types, e.g. ``from_user(jurisdictions=["Cook County, IL"],
         statutes=["8 U.S.C. 1373"], doc_types=["letter"], since="2017-10-01")``.
@@ -161,6 +174,7 @@ class DocumentFilter:
             fetched_since=parse_when(fetched_since, name="fetched since"),
             fetched_until=parse_when(fetched_until, name="fetched until", end=True),
             query=query,
+            within=within,
         )
 
     @cached_property
@@ -172,12 +186,12 @@ class DocumentFilter:
         """WHERE conditions on ``documents`` (SQLite and PostgreSQL). The full-text ``query`` is not among them."""
         conditions: list[ColumnElement[bool]] = []
         if self.jurisdictions:
-            conditions.append(
-                exists().where(
-                    DocumentJurisdiction.document_id == Document.id,
-                    DocumentJurisdiction.jurisdiction_id.in_(self.jurisdictions),
-                )
-            )
+            tag = DocumentJurisdiction.jurisdiction_id
+            if self.within:
+                which = or_(tag.in_(self.jurisdictions), *[tag.startswith(p) for p in self.state_prefixes])
+            else:
+                which = tag.in_(self.jurisdictions) & (DocumentJurisdiction.role != LOCATOR)
+            conditions.append(exists().where(DocumentJurisdiction.document_id == Document.id, which))
         if self.statutes:
             cites = [
                 (DocumentStatute.title == title) & (DocumentStatute.section == section)
@@ -202,7 +216,7 @@ class DocumentFilter:
 
     def matches(self, doc: FilterableDocument) -> bool:
         """Whether ``doc`` passes: the same answer as ``conditions()`` and search (the query as on SQLite)."""
-        if self.jurisdictions and doc.jurisdictions.isdisjoint(self.jurisdictions):
+        if self.jurisdictions and not self._places(doc):
             return False
         if self.statutes and not any(
             section == cited_section and (title is None or title == cited_title)
@@ -224,6 +238,34 @@ class DocumentFilter:
                 return False
         return text_matches(self.parsed_query, doc.title, doc.body_text)
 
+    @property
+    def state_prefixes(self) -> tuple[str, ...]:
+        """``fips:NN`` for each state among the jurisdictions: with ``within``, every place id starting so."""
+        return tuple(j for j in self.jurisdictions if _STATE_ID.fullmatch(j))
+
+    def _places(self, doc: FilterableDocument) -> list[str]:
+        """The document's jurisdiction ids this filter's jurisdictions select (empty: none)."""
+        if not self.within:
+            return sorted(doc.jurisdictions.intersection(self.jurisdictions))
+        prefixes = self.state_prefixes
+        return sorted(j for j in doc.jurisdictions | doc.locators if j in self.jurisdictions or j.startswith(prefixes))
+
+    def explain(self, doc: FilterableDocument) -> dict[str, list[str]]:
+        """Why ``doc`` passes (call it on a document that ``matches``): the jurisdictions (ids), statutes and
+        query words of this filter found in it, for an alert's "why"."""
+        statutes = sorted(
+            _cite_text((cited_title, cited_section))
+            for cited_title, cited_section in doc.statutes
+            if any(s == cited_section and (t is None or t == cited_title) for t, s in self.statutes)
+        )
+        words = [term.text for group in self.parsed_query.groups for term in group]
+        return {
+            "jurisdictions": self._places(doc) if self.jurisdictions else [],
+            "statutes": statutes,
+            "doc_types": [doc.doc_type] if self.doc_types else [],
+            "words": words,
+        }
+
     def describe(self, names: Mapping[str, str] | None = None) -> str:
         """The filter as a sentence, e.g. "letters or rulings naming Cook County, IL citing 8 U.S.C. § 1373 from
         doj_api published from 2017-10-01". ``names`` maps jurisdiction ids to labels; ids it lacks are looked
@@ -232,7 +274,8 @@ class DocumentFilter:
         if self.query.strip():
             parts.append(f"matching {self.query.strip()!r}")
         if self.jurisdictions:
-            parts.append("naming " + _either([_place(j, names) for j in self.jurisdictions]))
+            verb = "in or naming " if self.within else "naming "
+            parts.append(verb + _either([_place(j, names) for j in self.jurisdictions]))
         if self.statutes:
             parts.append("citing " + _either([_cite_text(c) for c in self.statutes]))
         if self.sources:

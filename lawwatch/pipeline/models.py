@@ -121,6 +121,7 @@ class DocumentJurisdiction(Base):
     jurisdiction_id: Mapped[str] = mapped_column(ForeignKey("jurisdictions.id"), primary_key=True)
     mentions: Mapped[int] = mapped_column(Integer, default=1)
     first_offset: Mapped[int] = mapped_column(Integer, default=0)
+    role: Mapped[str] = mapped_column(String(16), default="named", server_default="named")  # named | locator
 
     jurisdiction: Mapped[Jurisdiction] = relationship(lazy="joined")
 
@@ -192,23 +193,35 @@ class SourceState(Base):
 
 
 class OutboxEntry(Base):
-    """The transactional alert outbox: one row per (rule, document, target), written with the document."""
+    """The transactional alert outbox: one row per (rule, document, target, revision), written with the document.
+
+    ``revision`` is 0 for the first alert; an ``on_update = "any-change"`` rule adds one per substantive edit.
+    ``why`` records what matched (jurisdictions, statutes, words, changes). A dispatcher marks a row ``sending``
+    (``claimed_by``, ``claimed_at``) before it sends and ``sent`` with the provider's id after."""
 
     __tablename__ = "alert_outbox"
     __table_args__ = (
-        UniqueConstraint("rule", "document_id", "target", name="uq_alert_outbox_rule_document_target"),
+        UniqueConstraint(
+            "rule", "document_id", "target", "revision", name="uq_alert_outbox_rule_document_target_revision"
+        ),
         Index("ix_alert_outbox_status_next", "status", "next_attempt_at"),
+        Index("ix_alert_outbox_rule_target", "rule", "target", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rule: Mapped[str] = mapped_column(String(128))
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     target: Mapped[str] = mapped_column(String(128))
-    channel: Mapped[str] = mapped_column(String(16))  # slack | email
-    digest: Mapped[str | None] = mapped_column(String(64))  # None = immediate
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | dead
+    channel: Mapped[str] = mapped_column(String(16))  # slack | email | webhook
+    digest: Mapped[str | None] = mapped_column(String(64))  # the digest schedule; None = instant
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    why: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    provider_id: Mapped[str | None] = mapped_column(String(255))
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(128))

@@ -43,6 +43,7 @@ def document_to_dict(doc: Document, *, body: bool = True, versions: bool = False
                 "state": link.jurisdiction.state,
                 "mentions": link.mentions,
                 "first": link.first_offset,
+                "role": link.role,
             }
             for link in sorted(doc.jurisdictions, key=lambda j: (j.first_offset, j.jurisdiction_id))
         ],

@@ -162,7 +162,14 @@ def _filter_sql(flt: DocumentFilter) -> _Sql:
     if flt.jurisdictions:
         sql.params["jurisdictions"] = list(flt.jurisdictions)
         sql.binds.append(sa.bindparam("jurisdictions", expanding=True))
-        sql.tags.append(("document_jurisdictions", "t.jurisdiction_id IN :jurisdictions"))
+        if flt.within:
+            likes = []
+            for index, prefix in enumerate(flt.state_prefixes):
+                sql.params[f"jp{index}"] = prefix + "%"
+                likes.append(f" OR t.jurisdiction_id LIKE :jp{index}")
+            sql.tags.append(("document_jurisdictions", "(t.jurisdiction_id IN :jurisdictions" + "".join(likes) + ")"))
+        else:
+            sql.tags.append(("document_jurisdictions", "t.jurisdiction_id IN :jurisdictions AND t.role <> 'locator'"))
     if flt.statutes:
         cites = []
         for index, (title, section) in enumerate(flt.statutes):

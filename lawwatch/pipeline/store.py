@@ -162,6 +162,7 @@ def write_tags(session: Session, pairs: Sequence[tuple[int, Classification | Non
                     "jurisdiction_id": j.id,
                     "mentions": j.mentions,
                     "first_offset": j.first,
+                    "role": getattr(j, "role", "named"),
                 }
             )
         for s in tags.statutes:
