@@ -6,18 +6,16 @@ when that default file is absent the embedded defaults apply. ``$LAWWATCH_DATABA
 resolved from ``environ``. Every mistake is one ``ConfigError`` line, e.g.
 ``settings.toml: sources[2].schedule: "every 5 minutes" is not an interval like "15m" or a cron expression``.
 
-A spider module in ``crawler.spiders`` declares the extra keys its ``[[sources]]`` tables may carry as
-``OPTIONS: dict[str, type]``: ``str``, ``int``, ``float``, ``bool``, ``list``, ``list[str]`` (any of those
-item types), ``dict`` or ``Secret`` (an env reference). They land in ``SourceConfig.options`` (arrays as
-tuples).
-The module is imported only when a source actually carries such keys.
+The extra keys a ``[[sources]]`` table may carry are its spider's typed option specs (``OPTIONS`` in
+``crawler/specs/<spider>.py``, see :mod:`lawwatch.crawler.options`): ``str``, ``int``, ``float``, ``bool``,
+``list``, ``list[str]`` (any of those item types), ``dict`` or ``Secret`` (an env reference). They land in
+``SourceConfig.options`` (arrays as tuples). Loading settings never imports Scrapy: the specs are read, not the
+spiders.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
 import re
 import tomllib
 from collections.abc import Mapping
@@ -28,24 +26,43 @@ from typing import Any, ClassVar
 
 from lawwatch import config_schema as cs
 from lawwatch.config_schema import Schedule, Secret
+from lawwatch.crawler.options import spider_ids, spider_options
 from lawwatch.errors import ConfigError
+from lawwatch.pipeline.doctypes import DOC_TYPES
 
 __all__ = [
-    "AlertRule", "AlertsConfig", "ArchiveConfig", "Config", "ConfigError", "CrawlerConfig", "EmailConfig",
-    "EmailTarget", "Schedule", "Secret", "SlackConfig", "SlackTarget", "SourceConfig", "default_config",
-    "known_spiders", "load_config",
+    "AlertRule",
+    "AlertsConfig",
+    "ArchiveConfig",
+    "Config",
+    "ConfigError",
+    "CrawlerConfig",
+    "EmailConfig",
+    "EmailTarget",
+    "Schedule",
+    "Secret",
+    "SlackConfig",
+    "SlackTarget",
+    "SourceConfig",
+    "default_config",
+    "known_spiders",
+    "load_config",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite:///var/lawwatch.db"
 DEFAULT_USER_AGENT = "lawwatch/0.1 (+https://github.com/lawwatch/lawwatch; contact: lawwatch@example.org)"
-DOC_TYPES = ("letter", "ruling", "lawsuit", "filing", "other")
 DEFAULT_SLACK_URL = "https://slack.com/api/"
 DEFAULT_FROM_ADDR = "lawwatch@localhost"
 DEFAULTS_LABEL = "<defaults>"
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _SOURCE_KEYS = ("id", "spider", "enabled", "schedule", "base_url", "local", "download_delay")
-_DB_SCHEMES = {"sqlite": "sqlite", "sqlite+pysqlite": "sqlite+pysqlite", "postgres": "postgresql+psycopg",
-               "postgresql": "postgresql+psycopg", "postgresql+psycopg": "postgresql+psycopg"}
+_DB_SCHEMES = {
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite+pysqlite",
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +183,7 @@ def default_config() -> Config:
     return _build({}, DEFAULTS_LABEL, None, {})
 
 
-def load_config(
-    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] = os.environ
-) -> Config:
+def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] = os.environ) -> Config:
     """Read and validate the settings file (see the module docstring for how it is found)."""
     origin = ""
     if path is None and environ.get("LAWWATCH_CONFIG"):
@@ -192,10 +207,8 @@ def load_config(
 
 
 def known_spiders() -> tuple[str, ...]:
-    """Spider ids = the public modules of the ``crawler.spiders`` package."""
-    import lawwatch.crawler.spiders as package
-
-    return tuple(sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")))
+    """Spider ids: one option spec module per spider in ``crawler/specs/`` (see :mod:`lawwatch.crawler.options`)."""
+    return spider_ids()
 
 
 def _build(data: dict[str, Any], label: str, path: Path | None, environ: Mapping[str, str]) -> Config:
@@ -247,9 +260,7 @@ def _schedule(t: cs.Table, name: str, default: str | None) -> Schedule | None:
         raise t.error(name, str(exc)) from None
 
 
-def _sources(
-    tables: list[cs.Table], crawler: CrawlerConfig, environ: Mapping[str, str]
-) -> list[SourceConfig]:
+def _sources(tables: list[cs.Table], crawler: CrawlerConfig, environ: Mapping[str, str]) -> list[SourceConfig]:
     known = known_spiders() if tables else ()
     seen: dict[str, str] = {}
     result = []
@@ -280,8 +291,18 @@ def _sources(
         if not local:
             _check_polite(t, sid, crawler, delay)
         options = _options(t, spider, environ)
-        result.append(SourceConfig(id=sid, spider=spider, base_url=base_url, enabled=enabled,
-                                   schedule=schedule, local=local, options=options, download_delay=delay))
+        result.append(
+            SourceConfig(
+                id=sid,
+                spider=spider,
+                base_url=base_url,
+                enabled=enabled,
+                schedule=schedule,
+                local=local,
+                options=options,
+                download_delay=delay,
+            )
+        )
     return result
 
 
@@ -298,16 +319,13 @@ def _check_polite(t: cs.Table, sid: str, crawler: CrawlerConfig, delay: float | 
 
 
 def _options(t: cs.Table, spider: str, environ: Mapping[str, str]) -> Mapping[str, Any]:
-    extra = [k for k in t.data if k not in _SOURCE_KEYS]
-    if not extra:
-        return MappingProxyType({})
     try:
-        module = importlib.import_module(f"lawwatch.crawler.spiders.{spider}")
-    except Exception as exc:
-        raise t.error("spider", f"cannot import lawwatch.crawler.spiders.{spider}: {exc}") from exc
-    declared: Mapping[str, Any] = getattr(module, "OPTIONS", {})
+        declared = spider_options(spider)
+    except ImportError as exc:
+        raise t.error("spider", str(exc)) from exc
     t.reject_unknown([*_SOURCE_KEYS, *declared])
-    return MappingProxyType({name: cs.option_value(t, name, declared[name], environ) for name in extra})
+    extra = [k for k in t.data if k not in _SOURCE_KEYS]
+    return MappingProxyType({name: cs.option_value(t, name, declared[name].type, environ) for name in extra})
 
 
 def _alerts(t: cs.Table, source_ids: set[str], environ: Mapping[str, str]) -> AlertsConfig:
@@ -320,18 +338,27 @@ def _alerts(t: cs.Table, source_ids: set[str], environ: Mapping[str, str]) -> Al
     slack = SlackConfig(token=s.secret("token", environ), base_url=slack_url.rstrip("/") + "/")
     e = t.table("email", [f.name for f in fields(EmailConfig)])
     email = EmailConfig(
-        host=e.text("host", "localhost"), port=e.integer("port", 25, lo=1, hi=65535),
-        username=e.text("username", None), password=e.secret("password", environ),
+        host=e.text("host", "localhost"),
+        port=e.integer("port", 25, lo=1, hi=65535),
+        username=e.text("username", None),
+        password=e.secret("password", environ),
         from_addr=_address(e, "from_addr", e.text("from_addr", DEFAULT_FROM_ADDR)),
-        starttls=e.flag("starttls", False), use_ssl=e.flag("use_ssl", False),
-        timeout=e.number("timeout", 30.0, positive=True))
+        starttls=e.flag("starttls", False),
+        use_ssl=e.flag("use_ssl", False),
+        timeout=e.number("timeout", 30.0, positive=True),
+    )
     if email.starttls and email.use_ssl:
         raise e.error("use_ssl", "use either starttls or use_ssl, not both")
     targets = _targets(t.tables("targets"))
     rules = _rules(t.tables("rules"), source_ids, {x.name for x in targets})
-    return AlertsConfig(rules=rules, slack=slack, email=email, targets=targets,
-                        dispatch_interval=t.number("dispatch_interval", 5.0, positive=True),
-                        max_attempts=t.integer("max_attempts", 8, lo=1))
+    return AlertsConfig(
+        rules=rules,
+        slack=slack,
+        email=email,
+        targets=targets,
+        dispatch_interval=t.number("dispatch_interval", 5.0, positive=True),
+        max_attempts=t.integer("max_attempts", 8, lo=1),
+    )
 
 
 def _address(t: cs.Table, key: str, text: str) -> str:
@@ -372,8 +399,11 @@ def _members(t: cs.Table, name: str, allowed: Any, what: str) -> tuple[str, ...]
     values = t.strings(name)
     for i, value in enumerate(values):
         if value not in allowed:
-            raise ConfigError(t.label, f"{t.key(name)}[{i}]", f'unknown {what} "{value}" (known: '
-                              f'{", ".join(sorted(allowed)) or "none configured"})')
+            raise ConfigError(
+                t.label,
+                f"{t.key(name)}[{i}]",
+                f'unknown {what} "{value}" (known: {", ".join(sorted(allowed)) or "none configured"})',
+            )
     return values
 
 
@@ -390,8 +420,9 @@ def _rules(tables: list[cs.Table], source_ids: set[str], target_names: set[str])
         if not targets:
             raise t.error("targets", "a rule needs at least one target")
         digest = _schedule(t, "digest", None)
-        result.append(AlertRule(name, jurisdictions, statutes, doc_types, sources, targets,
-                                digest.text if digest else None))
+        result.append(
+            AlertRule(name, jurisdictions, statutes, doc_types, sources, targets, digest.text if digest else None)
+        )
     return tuple(result)
 
 

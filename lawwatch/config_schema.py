@@ -229,9 +229,12 @@ def mask_db_url(url: str) -> str:
 
 
 _OPTION_TYPES: dict[Any, tuple[str, Callable[[Any], bool]]] = {
-    str: ("a string", lambda v: isinstance(v, str)), int: ("an integer", is_int),
-    float: ("a number", is_number), bool: ("true or false", lambda v: isinstance(v, bool)),
-    list: ("an array", lambda v: isinstance(v, list)), dict: ("a table", lambda v: isinstance(v, dict)),
+    str: ("a string", lambda v: isinstance(v, str)),
+    int: ("an integer", is_int),
+    float: ("a number", is_number),
+    bool: ("true or false", lambda v: isinstance(v, bool)),
+    list: ("an array", lambda v: isinstance(v, list)),
+    dict: ("a table", lambda v: isinstance(v, dict)),
 }
 
 
@@ -299,5 +302,3 @@ def option_value(t: Table, name: str, kind: Any, environ: Mapping[str, str]) -> 
             if not check(item):
                 raise t.error(f"{name}[{i}]", f"expected {expected}, got {describe(item)}")
     return float(value) if kind is float else freeze(value)
-
-

@@ -184,19 +184,3 @@ def test_ambiguity_flags_come_from_word_lists() -> None:
     assert flags["springfield"] & gz.HOMONYM
     assert flags["paris"] & gz.FOREIGN
     assert flags["chicago"] == 0
-
-
-def test_gazetteer_works_when_the_cache_dir_is_unwritable(tmp_path, monkeypatch) -> None:
-    blocker = tmp_path / "not-a-dir"
-    blocker.write_text("x")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))
-    gaz = gz.load.__wrapped__()
-    assert gaz.by_id["fips:17031"] is not None
-
-
-def test_gazetteer_cache_round_trip(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    gz.load.__wrapped__()
-    assert gz.cache_path().exists()
-    again = gz.load.__wrapped__()
-    assert len(again.entries) == len(gz.load().entries)

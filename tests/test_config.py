@@ -6,6 +6,7 @@ import dataclasses
 import importlib
 import json
 import re
+import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -15,7 +16,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-import lawwatch.crawler.spiders
+import lawwatch.crawler.specs
 from lawwatch.config import (
     ArchiveConfig,
     Config,
@@ -38,11 +39,14 @@ name = "ops"
 type = "slack"
 channel = "#ops"
 """
-FAKE_SPIDER = """
+FAKE_SPEC = """
 from lawwatch.config import Secret
-OPTIONS = {"pagesize": int, "components": list[str], "token": Secret, "auth": Secret, "api_key": str,
-           "keywords": list[str], "ratio": float}
+from lawwatch.crawler.options import OptionSpec, SpiderOptions
+OPTIONS = SpiderOptions(*(OptionSpec(name, kind, None, name) for name, kind in {
+    "pagesize": int, "components": list[str], "token": Secret, "auth": Secret, "api_key": str,
+    "keywords": list[str], "ratio": float}.items()))
 """
+NO_OPTIONS = "from lawwatch.crawler.options import SpiderOptions\nOPTIONS = SpiderOptions()\n"
 
 
 @pytest.fixture(autouse=True)
@@ -54,21 +58,21 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def spiders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Point crawler.spiders at a temp directory holding real modules fake_api (with OPTIONS) and fake_rss."""
-    directory = tmp_path / "fake_spiders"
+    """Point crawler.specs at a temp directory holding the option specs of fake_api (options) and fake_rss (none)."""
+    directory = tmp_path / "fake_specs"
     directory.mkdir()
-    (directory / "fake_api.py").write_text(FAKE_SPIDER)
-    (directory / "fake_rss.py").write_text("")
+    (directory / "fake_api.py").write_text(FAKE_SPEC)
+    (directory / "fake_rss.py").write_text(NO_OPTIONS)
     (directory / "_base.py").write_text("")
-    monkeypatch.setattr(lawwatch.crawler.spiders, "__path__", [str(directory)])
+    monkeypatch.setattr(lawwatch.crawler.specs, "__path__", [str(directory)])
     importlib.invalidate_caches()
     before = set(sys.modules)
     yield directory
     for name in set(sys.modules) - before:
-        if name.startswith("lawwatch.crawler.spiders."):
+        if name.startswith("lawwatch.crawler.specs."):
             del sys.modules[name]
-            if hasattr(lawwatch.crawler.spiders, name.rsplit(".", 1)[1]):
-                delattr(lawwatch.crawler.spiders, name.rsplit(".", 1)[1])
+            if hasattr(lawwatch.crawler.specs, name.rsplit(".", 1)[1]):
+                delattr(lawwatch.crawler.specs, name.rsplit(".", 1)[1])
 
 
 def write(text: str, name: str = "settings.toml") -> Path:
@@ -134,7 +138,7 @@ def test_unreadable_files(workdir: Path) -> None:
 
 
 def test_toml_syntax_error_names_line_and_column() -> None:
-    assert error('[crawler]\nretry_times = 3\ntimeout = \n') == (
+    assert error("[crawler]\nretry_times = 3\ntimeout = \n") == (
         "settings.toml: invalid TOML: Invalid value (at line 3, column 11)"
     )
 
@@ -355,7 +359,7 @@ SOURCE_MISTAKES = {
     ),
     "unknown source key": (
         SOURCE.format(id="a").replace("fake_api", "fake_rss", 1).replace('"fake_api"', '"fake_rss"') + "pagesize = 5\n",
-        'settings.toml: sources[0].pagesize: unknown key (known keys: base_url, download_delay, enabled, id, local, '
+        "settings.toml: sources[0].pagesize: unknown key (known keys: base_url, download_delay, enabled, id, local, "
         "schedule, spider)",
     ),
     "option of the wrong type": (
@@ -381,11 +385,25 @@ def test_source_mistake_is_one_clear_line(spiders: Path, text: str, message: str
 # --- sources and spiders ---------------------------------------------------------------------------------------
 
 
-def test_spider_ids_come_from_the_crawler_spiders_package(spiders: Path) -> None:
+def test_spider_ids_are_the_modules_of_the_crawler_specs_package_listed_not_imported(spiders: Path) -> None:
     assert known_spiders() == ("fake_api", "fake_rss")
-    (spiders / "pacer_rss.py").write_text("")
+    (spiders / "pacer_rss.py").write_text("raise RuntimeError('imported')\n")
     importlib.invalidate_caches()
     assert known_spiders() == ("fake_api", "fake_rss", "pacer_rss")
+    assert "lawwatch.crawler.specs.fake_api" not in sys.modules
+
+
+def test_loading_settings_never_imports_scrapy() -> None:
+    """The repository's settings.toml (every spider, with options) loads in a fresh process without Scrapy/Twisted."""
+    code = (
+        "import sys\n"
+        "from lawwatch.config import load_config\n"
+        f"config = load_config({str(REPO_SETTINGS)!r}, environ={{}})\n"
+        "assert len({s.spider for s in config.sources}) == 6, config.sources\n"
+        "print(sorted(m for m in sys.modules if m.partition('.')[0] in ('scrapy', 'twisted')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_source_with_options(spiders: Path) -> None:
@@ -399,9 +417,13 @@ def test_source_with_options(spiders: Path) -> None:
     assert (source.spider, source.enabled, source.local) == ("fake_api", False, False)
     assert source.schedule.cron == "*/15 * * * *"
     assert dict(source.options) == {
-        "pagesize": 50, "components": ("opa", "usao-edpa"), "token": Secret("doj-tok-9f8e", "DOJ_TOKEN"),
+        "pagesize": 50,
+        "components": ("opa", "usao-edpa"),
+        "token": Secret("doj-tok-9f8e", "DOJ_TOKEN"),
         "auth": Secret("auth-77c1", "DOJ_AUTH"),
-        "api_key": "k-123", "keywords": ("1373",), "ratio": 1.0,
+        "api_key": "k-123",
+        "keywords": ("1373",),
+        "ratio": 1.0,
     }
     with pytest.raises(TypeError):
         source.options["pagesize"] = 10  # type: ignore[index]
@@ -411,20 +433,23 @@ def test_source_with_options(spiders: Path) -> None:
 
 
 def test_local_mirror_source_may_be_fast(spiders: Path) -> None:
-    text = "[crawler]\ndownload_delay = 0\nconcurrent_requests_per_domain = 8\n" + SOURCE.format(id="mirror").replace(
-        "https://www.justice.gov/", "http://127.0.0.1:8080/"
-    ) + "local = true\n"
+    text = (
+        "[crawler]\ndownload_delay = 0\nconcurrent_requests_per_domain = 8\n"
+        + SOURCE.format(id="mirror").replace("https://www.justice.gov/", "http://127.0.0.1:8080/")
+        + "local = true\n"
+    )
     source = load(text).sources[0]
     assert source.local and source.download_delay is None and source.schedule.seconds == 3600
 
 
-def test_spider_module_is_imported_only_for_options(spiders: Path) -> None:
+def test_spec_module_that_cannot_be_read_is_a_clear_error(spiders: Path) -> None:
     (spiders / "broken.py").write_text("raise RuntimeError('boom')\n")
+    (spiders / "bare.py").write_text("PAGESIZE = 5\n")
     importlib.invalidate_caches()
     text = SOURCE.format(id="a").replace('"fake_api"', '"broken"')
-    assert load(text).sources[0].spider == "broken"
-    assert error(text + "x = 1\n") == (
-        "settings.toml: sources[0].spider: cannot import lawwatch.crawler.spiders.broken: boom"
+    assert error(text) == "settings.toml: sources[0].spider: cannot import lawwatch.crawler.specs.broken: boom"
+    assert error(text.replace('"broken"', '"bare"')) == (
+        "settings.toml: sources[0].spider: lawwatch.crawler.specs.bare declares no OPTIONS = SpiderOptions(...)"
     )
 
 
@@ -475,8 +500,11 @@ BAD_SCHEDULES = [
     ("30m1h", '"30m1h" is not an interval like "15m" or a cron expression'),
     ("0m", '"0m" is an empty interval; use at least "1s"'),
     ("* * * * * *", '"* * * * * *" is not an interval like "15m" or a cron expression'),
-    ("61 * * * *", '"61 * * * *" is not a valid cron expression (Error validating expression \'61\': '
-     "the last value (61) is higher than the maximum value (59))"),
+    (
+        "61 * * * *",
+        "\"61 * * * *\" is not a valid cron expression (Error validating expression '61': "
+        "the last value (61) is higher than the maximum value (59))",
+    ),
 ]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -11,6 +13,7 @@ import pytest
 
 from lawwatch import config as config_module
 from lawwatch.cli import cli
+from lawwatch.crawler.options import spider_options
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -104,17 +107,7 @@ def test_quick_start_is_two_commands_and_ci_runs_the_test_command() -> None:
     assert "set -euo pipefail" in ci
 
 
-def _spider_options() -> list[tuple[str, str]]:
-    import importlib
-
-    return [
-        (spider, option)
-        for spider in config_module.known_spiders()
-        for option in getattr(importlib.import_module(f"lawwatch.crawler.spiders.{spider}"), "OPTIONS", {})
-    ]
-
-
-SPIDER_OPTIONS = _spider_options()
+SPIDER_OPTIONS = [(spider, option) for spider in config_module.known_spiders() for option in spider_options(spider)]
 
 
 def test_every_spider_declares_options() -> None:
@@ -124,3 +117,11 @@ def test_every_spider_declares_options() -> None:
 @pytest.mark.parametrize(("spider", "option"), SPIDER_OPTIONS, ids=[f"{s}.{o}" for s, o in SPIDER_OPTIONS])
 def test_every_source_option_is_documented(spider: str, option: str) -> None:
     assert f"| `{spider}` | `{option}` |" in README, f"README.md's source options lack {spider}.{option}"
+
+
+def test_readme_generated_sections_are_current() -> None:
+    """README's source option table is generated from the option specs with cog; `cog -r README.md` regenerates it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cogapp", "--check", "--diff", "README.md"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, f"README.md is out of date; run `cog -r README.md`:\n{done.stdout}{done.stderr}"

@@ -26,17 +26,10 @@ from lawwatch.config_schema import Secret
 from lawwatch.crawler.base import LawwatchSpider
 from lawwatch.crawler.content import extract_main_text
 from lawwatch.crawler.items import DocumentItem
+from lawwatch.crawler.specs.courtlistener import OPTIONS
 from lawwatch.errors import CrawlError
 
-OPTIONS: dict[str, Any] = {
-    "queries": list[str],
-    "use_api": bool,
-    "courts": list[str],
-    "token": Secret,
-    "max_pages": int,
-    "fetch_pages": bool,
-}
-DEFAULT_QUERIES = ('"1373" OR "sanctuary jurisdiction"',)
+DEFAULT_QUERIES = OPTIONS.default("queries")
 SEARCH_PATH = "/api/rest/v4/search/"
 _CLUSTER = re.compile(r"/opinion/(\d+)/")
 _ORDER_START = re.compile(r"^\W*(?:(?:memorandum|opinion) (?:and|&) )?order\b", re.I)

@@ -20,12 +20,12 @@ from scrapy.http import Response
 
 from lawwatch.crawler.base import LawwatchSpider
 from lawwatch.crawler.items import DocumentItem
+from lawwatch.crawler.specs.doj_api import OPTIONS
 from lawwatch.pipeline.normalize import to_utc
 
-OPTIONS: dict[str, Any] = {"pagesize": int, "max_pages": int}
 API_PATH = "/api/v1/press_releases.json"
 MAX_PAGESIZE = 50
-DEFAULT_MAX_PAGES = 40
+DEFAULT_MAX_PAGES = OPTIONS.default("max_pages")
 
 
 def _date(result: dict[str, Any]) -> datetime | None:

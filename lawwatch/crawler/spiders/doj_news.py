@@ -21,11 +21,11 @@ from scrapy.http import Response
 
 from lawwatch.crawler.base import LawwatchSpider
 from lawwatch.crawler.items import DocumentItem
+from lawwatch.crawler.specs.doj_news import OPTIONS
 from lawwatch.pipeline.normalize import to_utc
 
-OPTIONS: dict[str, Any] = {"listings": list[str], "max_pages": int}
-DEFAULT_LISTINGS = ("/news",)
-DEFAULT_MAX_PAGES = 50
+DEFAULT_LISTINGS = OPTIONS.default("listings")
+DEFAULT_MAX_PAGES = OPTIONS.default("max_pages")
 _CSS = HTMLTranslator()
 
 

@@ -19,11 +19,11 @@ from scrapy.http import Response
 from lawwatch.crawler.base import LawwatchSpider
 from lawwatch.crawler.content import refuse_entity_declarations
 from lawwatch.crawler.items import DocumentItem
+from lawwatch.crawler.specs.doj_rss import OPTIONS
 from lawwatch.crawler.spiders.doj_news import parse_release_page
 from lawwatch.errors import CrawlError
 
-OPTIONS: dict[str, Any] = {"feeds": list[str], "fetch_pages": bool}
-DEFAULT_FEEDS = ("/feeds/opa/justice-news.xml",)
+DEFAULT_FEEDS = OPTIONS.default("feeds")
 
 
 def feed_entries(body: bytes, content_type: str | None) -> tuple[list[dict[str, Any]], str | None]:

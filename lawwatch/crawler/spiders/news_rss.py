@@ -25,9 +25,9 @@ from twisted.python.failure import Failure
 from lawwatch.crawler.base import LawwatchSpider
 from lawwatch.crawler.content import extract_main_text
 from lawwatch.crawler.items import DocumentItem
+from lawwatch.crawler.specs.news_rss import OPTIONS
 
-OPTIONS: dict[str, Any] = {"feeds": list[str], "fetch_pages": bool}
-DEFAULT_FEEDS = ("/feed/",)
+DEFAULT_FEEDS = OPTIONS.default("feeds")
 MIN_PAGE_TEXT = 200  # characters; shorter page text (a stub, a paywall notice) loses to content:encoded
 
 log = logging.getLogger(__name__)

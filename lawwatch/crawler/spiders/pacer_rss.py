@@ -28,19 +28,14 @@ from scrapy.http import Response
 
 from lawwatch.crawler.base import LawwatchSpider
 from lawwatch.crawler.items import DocumentItem
+from lawwatch.crawler.specs.pacer_rss import OPTIONS
 from lawwatch.errors import CrawlError
 
 # juriscraper opens /var/log/juriscraper/debug.log at import (and complains on stderr when it cannot) unless its
 # logger already has a handler; lawwatch logs through Scrapy, so it gets one that discards.
 logging.getLogger("juriscraper.lib.log_tools").addHandler(logging.NullHandler())
 
-OPTIONS: dict[str, Any] = {
-    "courts": list[str],
-    "docket_numbers": list[str],
-    "case_names": list[str],
-    "feed_path": str,
-}
-DEFAULT_COURTS = ("paed", "ilnd", "cand")
+DEFAULT_COURTS = OPTIONS.default("courts")
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""")
 _HREF = re.compile(r"""href=["']([^"']+)["']""")
 _COURT_IN_URL = re.compile(r"ecf\.([a-z0-9]+)\.uscourts\.gov")

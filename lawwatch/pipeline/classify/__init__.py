@@ -1,13 +1,15 @@
 """Classifier: jurisdictions (FIPS ids), statute and case citations, courts and document type of a document.
 
-``classify(text)`` is pure: after a one-time load of the gazetteer (cached on disk, see
-:mod:`pipeline.classify.gazetteer`) it does no I/O. Other stages use the helpers ``jurisdiction_catalog``,
+``classify(text)`` is pure: after a one-time load of the gazetteer (shipped built, see
+:mod:`pipeline.classify.gazetteer`) and of the court and reporter tables (cached on disk, see
+:mod:`pipeline.classify.cache`) it does no I/O. Other stages use the helpers ``jurisdiction_catalog``,
 ``resolve_jurisdiction`` and ``parse_statute``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from lawwatch.pipeline.classify.courts import CourtTag, find_courts
 from lawwatch.pipeline.classify.doctype import classify_doctype
@@ -36,9 +38,9 @@ class Classification:
     jurisdictions: tuple[JurisdictionTag, ...]
     courts: tuple[CourtTag, ...]
     cases: tuple[CaseCite, ...]
-    signals: dict = field(default_factory=dict)
+    signals: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "doc_type": self.doc_type,
             "statutes": [s.to_dict() for s in self.statutes],
@@ -72,9 +74,7 @@ def _lower(text: str) -> str:
     return raw.lower().decode("utf-8")
 
 
-def classify(
-    text: str, *, title: str | None = None, url: str | None = None, form: str | None = None
-) -> Classification:
+def classify(text: str, *, title: str | None = None, url: str | None = None, form: str | None = None) -> Classification:
     """Classify one document. Offsets (``start``, ``end``, ``first``) index ``text``."""
     text = text or ""
     lowered = _lower(text)  # lower-cased once for every recogniser; offsets must stay those of ``text``
@@ -94,7 +94,7 @@ def classify(
     return Classification(doc_type, tuple(statutes), jurisdictions, courts, tuple(cases), signals)
 
 
-def jurisdiction_catalog() -> list[dict]:
+def jurisdiction_catalog() -> list[dict[str, str]]:
     """Every gazetteer entry as {id, name, kind, state, fips}."""
     return catalog()
 

@@ -16,8 +16,9 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
-from lawwatch.pipeline.classify.gazetteer import cached
+from lawwatch.pipeline.classify.cache import cached
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,7 @@ class CourtTag:
     name: str
     state: str | None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -72,7 +73,7 @@ def _build_table() -> _Table:
             m = re.match(r"([NSEWMC])\.\s?D\.", cite)
             place = st.name.removeprefix("District of ")
             long = f"{_DIRECTIONS[m.group(1)]} District of {place}" if m else f"District of {place}"
-            entry = (cid, long, st.abbr)
+            entry: tuple[str, str, str | None] = (cid, long, st.abbr)
             forms.setdefault(_norm(cite), entry)
             forms.setdefault(_norm(long), entry)
         elif re.fullmatch(r"ca\d+", cid):
@@ -127,9 +128,7 @@ def _candidates(text: str, lowered: str, table: _Table) -> list[tuple[int, int]]
     pos = text.find("D.")
     while pos >= 0:
         m = _ABBR_AT.match(text, pos)
-        if m and (
-            pos == 0 or not text[pos - 1].isalnum() or _DIRECTION_ABBR_BEFORE.search(text, max(0, pos - 3), pos)
-        ):
+        if m and (pos == 0 or not text[pos - 1].isalnum() or _DIRECTION_ABBR_BEFORE.search(text, max(0, pos - 3), pos)):
             d = _DIRECTION_ABBR_BEFORE.search(text, max(0, pos - 3), pos)
             out.append((d.start() if d else pos, m.end()))
         pos = text.find("D.", pos + 1)

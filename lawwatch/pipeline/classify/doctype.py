@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import ahocorasick
 
@@ -194,7 +195,7 @@ class _Compiled:
 
 def _compile(cue: _Cue) -> _Compiled:
     pattern, kind, weight, anchors = cue[:4]
-    before = re.compile(cue[4]) if len(cue) > 4 else None  # type: ignore[misc]
+    before = re.compile(cue[4]) if len(cue) > 4 else None
     case_sensitive = bool(re.search(r"[A-Z]{3}", pattern))
     return _Compiled(re.compile(pattern), kind, weight, anchors, case_sensitive, before)
 
@@ -268,7 +269,7 @@ def _cue_hits(
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in source)
         folded = None
     positions = _anchor_starts(lowered, folded, anchor_hits if folded is not None else None)
-    counts: dict[int, list] = {}
+    counts: dict[int, list[Any]] = {}
     for anchor, starts in positions.items():
         for i in _BY_ANCHOR[anchor]:
             cue = _COMPILED_CUES[i]
@@ -355,7 +356,7 @@ def classify_doctype(
     lowered: str | None = None,
     folded: str | None = None,
     anchor_hits: list[tuple[int, int]] | None = None,
-) -> tuple[str, dict]:
+) -> tuple[str, dict[str, Any]]:
     """(doc_type, signals). ``lowered`` (``text.lower()``) and ``folded`` (``" " + fold(text) + " "``) are optional:
     the caller's copies, so that the text is not lower-cased or scanned again; ``anchor_hits`` (optional, with both)
     the cue anchors' hits in ``folded`` (see ``ANCHOR_KEYS``), so that it is not scanned again either."""

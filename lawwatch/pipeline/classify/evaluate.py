@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 THRESHOLDS = {
     "statute_recall": 1.0,
@@ -71,7 +72,7 @@ class Report:
         return "\n".join(rows)
 
 
-def labelled_documents(directory: Path) -> list[tuple[Path, dict]]:
+def labelled_documents(directory: Path) -> list[tuple[Path, dict[str, Any]]]:
     """(text file, label) pairs; a text without a label file is an error, not a silent skip."""
     out = []
     for txt in sorted(directory.glob("*.txt")):
@@ -82,7 +83,7 @@ def labelled_documents(directory: Path) -> list[tuple[Path, dict]]:
     return out
 
 
-def _key(s: list | tuple) -> tuple:
+def _key(s: list[Any] | tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(s)
 
 

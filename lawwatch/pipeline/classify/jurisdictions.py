@@ -33,6 +33,7 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from lawwatch.pipeline.classify.gazetteer import (
     BARE,
@@ -60,7 +61,7 @@ class JurisdictionTag:
     mentions: int
     first: int
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -118,13 +119,14 @@ def _qualifier_re(forms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r",?\s*(" + alternation + r")(?![A-Za-z])")
 
 
-_QUALIFIER: list = [None, None]  # [state_forms, pattern]: hashing the 247-form tuple per document cost ~8 µs
+_QUALIFIER: list[Any] = [None, None]  # [state_forms, pattern]: hashing the 247-form tuple per document cost ~8 µs
 
 
 def _qualifier(gaz: Gazetteer) -> re.Pattern[str]:
     if _QUALIFIER[0] is not gaz.state_forms:  # the same dict object: the same forms (the gazetteer is never mutated)
         _QUALIFIER[:] = [gaz.state_forms, _qualifier_re(tuple(gaz.state_forms))]
-    return _QUALIFIER[1]
+    pattern: re.Pattern[str] = _QUALIFIER[1]
+    return pattern
 
 
 def _capitalised(span: str) -> bool:
@@ -160,7 +162,7 @@ def scan(folded: str, gaz: Gazetteer | None = None) -> tuple[list[_Hit], list[tu
     return hits, (cues if _has_anchors(gaz) else None)
 
 
-_ANCHORED: list = [None, False]  # [automaton, holds ANCHOR_KEYS valued as build() adds them]
+_ANCHORED: list[Any] = [None, False]  # [automaton, holds ANCHOR_KEYS valued as build() adds them]
 
 
 def _has_anchors(gaz: Gazetteer) -> bool:
@@ -170,7 +172,8 @@ def _has_anchors(gaz: Gazetteer) -> bool:
         n = len(gaz.keys)
         ok = all(gaz.automaton.get(k, None) == n + i for i, k in enumerate(ANCHOR_KEYS))
         _ANCHORED[:] = [gaz.automaton, ok and len(gaz.automaton) == n + len(ANCHOR_KEYS)]
-    return _ANCHORED[1]
+    anchored: bool = _ANCHORED[1]
+    return anchored
 
 
 def _scan(
@@ -341,7 +344,7 @@ def find_jurisdictions(
     lowered: str | None = None,
     folded: str | None = None,
     hits: list[_Hit] | None = None,
-) -> tuple[tuple[JurisdictionTag, ...], dict]:
+) -> tuple[tuple[JurisdictionTag, ...], dict[str, Any]]:
     """Jurisdictions named in ``text`` (outside the ``exclude`` spans, e.g. court names), with signals.
 
     Mentions inside ``low_spans`` (the names of cited cases) count as low signal, like addresses. ``lowered`` is
@@ -388,7 +391,7 @@ def find_jurisdictions(
         e = gaz.entries[i]
         tags.append(JurisdictionTag(e.id, e.name, e.kind, e.state, len(starts), min(starts)))
     tags.sort(key=lambda t: t.first)
-    signals: dict = {}
+    signals: dict[str, Any] = {}
     low = {gaz.entries[i].id: why for i, why in low_only.items() if i not in counts}
     if low:
         signals["low_signal"] = low
@@ -399,7 +402,7 @@ def find_jurisdictions(
     return tuple(tags), signals
 
 
-def catalog() -> list[dict]:
+def catalog() -> list[dict[str, str]]:
     return [{"id": e.id, "name": e.name, "kind": e.kind, "state": e.state, "fips": e.fips} for e in load().entries]
 
 

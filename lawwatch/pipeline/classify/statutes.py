@@ -22,10 +22,11 @@ import functools
 import logging
 import re
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import ahocorasick
 
-from lawwatch.pipeline.classify.gazetteer import cached
+from lawwatch.pipeline.classify.cache import cached
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,7 @@ class StatuteCite:
     start: int
     end: int
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -45,7 +46,7 @@ class StatuteCite:
 class CaseCite:
     text: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -131,9 +132,10 @@ def find_statutes(text: str, lowered: str | None = None) -> list[StatuteCite]:
             raws += group
             taken.append((m.start(), end))
     for pos in _keyword_positions(text, lowered):
-        m = _RE_BARE.match(text, pos)
-        if not m or not _free(taken, m.start(), m.end()):
+        found = _RE_BARE.match(text, pos)
+        if not found or not _free(taken, found.start(), found.end()):
             continue
+        m = found
         if _WORD_KEY.match(m.group(0)) and len(re.sub(r"\D", "", m.group(1).split("-")[0])) < 3:
             continue  # "Section 2 of the Act": too short to be a Code section written without "§"
         act = bool(_RE_ACT_BEFORE.search(text, max(0, m.start() - 40), m.start()))

@@ -1,0 +1,69 @@
+"""A per-user disk cache for tables the classifier derives from installed packages at first use.
+
+The court table (courts-db, us) and the reporter automaton (reporters-db) are pickled under
+``$XDG_CACHE_HOME/lawwatch`` (or ``~/.cache/lawwatch``), keyed by the versions of those packages and by this
+package's code; when the directory is unwritable they are simply rebuilt in memory. (The gazetteer is not cached
+here: it ships built, as ``data/gazetteer.json``.)
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import os
+import pickle
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar, cast
+
+T = TypeVar("T")
+
+SCHEMA = 1
+_FINGERPRINTED = ("us", "courts_db", "reporters_db", "ahocorasick")
+
+
+@functools.cache
+def fingerprint() -> str:
+    """Identity of the inputs: the installed source packages (size and mtime of their top module, which change on
+    every upgrade) and this package's code."""
+    h = hashlib.sha256(f"schema={SCHEMA};py={sys.version_info[:2]}".encode())
+    for mod in _FINGERPRINTED:
+        spec = importlib.util.find_spec(mod)
+        try:
+            st = os.stat(spec.origin if spec and spec.origin else "")
+            h.update(f"{mod}:{st.st_size}:{st.st_mtime_ns};".encode())
+        except OSError:
+            h.update(f"{mod}:?;".encode())
+    for f in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lawwatch"
+
+
+def cache_path(name: str) -> Path:
+    return cache_dir() / f"{name}-{fingerprint()}.pickle"
+
+
+def cached(name: str, builder: Callable[[], T]) -> T:
+    """``builder()``'s result, pickled under the cache dir; rebuilt in memory when the dir is unwritable."""
+    path = cache_path(name)
+    try:
+        with path.open("rb") as fh:
+            return cast(T, pickle.load(fh))  # noqa: S301 - our own cache file
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        pass
+    value = builder()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+    except OSError:
+        pass
+    return value
