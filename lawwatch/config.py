@@ -22,13 +22,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any
 
 from lawwatch import config_schema as cs
+from lawwatch.config_alerts import (
+    AlertRule,
+    AlertsConfig,
+    EmailConfig,
+    EmailTarget,
+    SlackConfig,
+    SlackTarget,
+    WebhookTarget,
+    parse_alerts,
+)
 from lawwatch.config_schema import Schedule, Secret
 from lawwatch.crawler.options import spider_ids, spider_options
 from lawwatch.errors import ConfigError
-from lawwatch.pipeline.doctypes import DOC_TYPES
 
 __all__ = [
     "AlertRule",
@@ -44,6 +53,7 @@ __all__ = [
     "SlackConfig",
     "SlackTarget",
     "SourceConfig",
+    "WebhookTarget",
     "default_config",
     "known_spiders",
     "load_config",
@@ -51,9 +61,19 @@ __all__ = [
 
 DEFAULT_DATABASE_URL = "sqlite:///var/lawwatch.db"
 DEFAULT_USER_AGENT = "lawwatch/0.1 (+https://github.com/lawwatch/lawwatch; contact: lawwatch@example.org)"
-DEFAULT_SLACK_URL = "https://slack.com/api/"
-DEFAULT_FROM_ADDR = "lawwatch@localhost"
 DEFAULTS_LABEL = "<defaults>"
+ALERTS_KEYS = (
+    "slack",
+    "email",
+    "targets",
+    "rules",
+    "dispatch_interval",
+    "max_attempts",
+    "retry_base",
+    "sending_timeout",
+    "max_age",
+    "pace_seconds",
+)
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _SOURCE_KEYS = ("id", "spider", "enabled", "schedule", "base_url", "local", "download_delay")
 _DB_SCHEMES = {
@@ -95,63 +115,6 @@ class SourceConfig:
     local: bool = False
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     download_delay: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRule:
-    name: str
-    jurisdictions: tuple[str, ...] = ()
-    statutes: tuple[str, ...] = ()
-    doc_types: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
-    targets: tuple[str, ...] = ()
-    digest: str | None = None
-
-    @property
-    def digest_schedule(self) -> Schedule | None:
-        return Schedule.parse(self.digest) if self.digest else None
-
-
-@dataclass(frozen=True, slots=True)
-class SlackTarget:
-    kind: ClassVar[str] = "slack"
-    name: str
-    channel: str
-
-
-@dataclass(frozen=True, slots=True)
-class EmailTarget:
-    kind: ClassVar[str] = "email"
-    name: str
-    to: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SlackConfig:
-    token: Secret | None = None
-    base_url: str = DEFAULT_SLACK_URL
-
-
-@dataclass(frozen=True, slots=True)
-class EmailConfig:
-    host: str = "localhost"
-    port: int = 25
-    username: str | None = None
-    password: Secret | None = None
-    from_addr: str = DEFAULT_FROM_ADDR
-    starttls: bool = False
-    use_ssl: bool = False
-    timeout: float = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class AlertsConfig:
-    rules: tuple[AlertRule, ...] = ()
-    slack: SlackConfig = SlackConfig()
-    email: EmailConfig = EmailConfig()
-    targets: tuple[SlackTarget | EmailTarget, ...] = ()
-    dispatch_interval: float = 5.0
-    max_attempts: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,8 +179,7 @@ def _build(data: dict[str, Any], label: str, path: Path | None, environ: Mapping
     archive = _archive(root.table("archive", ("url", "echo")), environ)
     crawler = _crawler(root.table("crawler", [f.name for f in fields(CrawlerConfig)]))
     sources = _sources(root.tables("sources"), crawler, environ)
-    alerts_keys = ("slack", "email", "targets", "rules", "dispatch_interval", "max_attempts")
-    alerts = _alerts(root.table("alerts", alerts_keys), {s.id for s in sources}, environ)
+    alerts = parse_alerts(root.table("alerts", ALERTS_KEYS), {s.id for s in sources}, environ)
     return Config(path=path, archive=archive, crawler=crawler, sources=tuple(sources), alerts=alerts)
 
 
@@ -328,104 +290,6 @@ def _options(t: cs.Table, spider: str, environ: Mapping[str, str]) -> Mapping[st
     return MappingProxyType({name: cs.option_value(t, name, declared[name].type, environ) for name in extra})
 
 
-def _alerts(t: cs.Table, source_ids: set[str], environ: Mapping[str, str]) -> AlertsConfig:
-    s = t.table("slack", ("token", "base_url"))
-    slack_url = s.text("base_url", DEFAULT_SLACK_URL)
-    try:
-        cs.check_http_url(slack_url)
-    except ValueError as exc:
-        raise s.error("base_url", str(exc)) from None
-    slack = SlackConfig(token=s.secret("token", environ), base_url=slack_url.rstrip("/") + "/")
-    e = t.table("email", [f.name for f in fields(EmailConfig)])
-    email = EmailConfig(
-        host=e.text("host", "localhost"),
-        port=e.integer("port", 25, lo=1, hi=65535),
-        username=e.text("username", None),
-        password=e.secret("password", environ),
-        from_addr=_address(e, "from_addr", e.text("from_addr", DEFAULT_FROM_ADDR)),
-        starttls=e.flag("starttls", False),
-        use_ssl=e.flag("use_ssl", False),
-        timeout=e.number("timeout", 30.0, positive=True),
-    )
-    if email.starttls and email.use_ssl:
-        raise e.error("use_ssl", "use either starttls or use_ssl, not both")
-    targets = _targets(t.tables("targets"))
-    rules = _rules(t.tables("rules"), source_ids, {x.name for x in targets})
-    return AlertsConfig(
-        rules=rules,
-        slack=slack,
-        email=email,
-        targets=targets,
-        dispatch_interval=t.number("dispatch_interval", 5.0, positive=True),
-        max_attempts=t.integer("max_attempts", 8, lo=1),
-    )
-
-
-def _address(t: cs.Table, key: str, text: str) -> str:
-    try:
-        return cs.check_address(text)
-    except ValueError as exc:
-        raise ConfigError(t.label, t.key(key), str(exc)) from None
-
-
-def _unique(t: cs.Table, seen: dict[str, str], what: str) -> str:
-    name = t.text("name")
-    if name in seen:
-        raise t.error("name", f'duplicate {what} name "{name}" (first used by {seen[name]})')
-    seen[name] = t.where
-    return name
-
-
-def _targets(tables: list[cs.Table]) -> tuple[SlackTarget | EmailTarget, ...]:
-    seen: dict[str, str] = {}
-    result: list[SlackTarget | EmailTarget] = []
-    for t in tables:
-        name, kind = _unique(t, seen, "target"), t.text("type")
-        if kind == "slack":
-            t.reject_unknown(("name", "type", "channel"))
-            result.append(SlackTarget(name, t.text("channel")))
-        elif kind == "email":
-            t.reject_unknown(("name", "type", "to"))
-            to = t.strings("to")
-            if not to:
-                raise t.error("to", "needs at least one address")
-            result.append(EmailTarget(name, tuple(_address(t, f"to[{i}]", a) for i, a in enumerate(to))))
-        else:
-            raise t.error("type", f'unknown target type "{kind}" (slack or email)')
-    return tuple(result)
-
-
-def _members(t: cs.Table, name: str, allowed: Any, what: str) -> tuple[str, ...]:
-    values = t.strings(name)
-    for i, value in enumerate(values):
-        if value not in allowed:
-            raise ConfigError(
-                t.label,
-                f"{t.key(name)}[{i}]",
-                f'unknown {what} "{value}" (known: {", ".join(sorted(allowed)) or "none configured"})',
-            )
-    return values
-
-
-def _rules(tables: list[cs.Table], source_ids: set[str], target_names: set[str]) -> tuple[AlertRule, ...]:
-    seen: dict[str, str] = {}
-    result = []
-    for t in tables:
-        t.reject_unknown(("name", "jurisdictions", "statutes", "doc_types", "sources", "targets", "digest"))
-        name = _unique(t, seen, "rule")
-        jurisdictions, statutes = t.strings("jurisdictions"), t.strings("statutes")
-        doc_types = _members(t, "doc_types", DOC_TYPES, "document type")
-        sources = _members(t, "sources", source_ids, "source")
-        targets = _members(t, "targets", target_names, "target")
-        if not targets:
-            raise t.error("targets", "a rule needs at least one target")
-        digest = _schedule(t, "digest", None)
-        result.append(
-            AlertRule(name, jurisdictions, statutes, doc_types, sources, targets, digest.text if digest else None)
-        )
-    return tuple(result)
-
-
 def _fields(obj: Any) -> dict[str, Any]:
     return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
@@ -442,7 +306,9 @@ def _plain(value: Any) -> Any:
         items = _fields(value)
         if isinstance(value, SourceConfig):
             items.update(items.pop("options"))
-        if isinstance(value, SlackTarget | EmailTarget):
+        if isinstance(value, AlertRule):
+            del items["filter"]
+        if isinstance(value, SlackTarget | EmailTarget | WebhookTarget):
             items = {"name": value.name, "type": value.kind, **items}
         value = items
     if isinstance(value, Mapping):

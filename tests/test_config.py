@@ -263,7 +263,7 @@ MISTAKES = {
     ),
     "unknown target type": (
         '[[alerts.targets]]\nname = "x"\ntype = "sms"\n',
-        'settings.toml: alerts.targets[0].type: unknown target type "sms" (slack or email)',
+        'settings.toml: alerts.targets[0].type: unknown target type "sms" (slack, email or webhook)',
     ),
     "bad recipient": (
         '[[alerts.targets]]\nname = "x"\ntype = "email"\nto = ["a@example.org", "a@b, c@d"]\n',
@@ -271,7 +271,7 @@ MISTAKES = {
     ),
     "slack target with email keys": (
         '[[alerts.targets]]\nname = "x"\ntype = "slack"\nchannel = "#c"\nto = ["a@b.org"]\n',
-        "settings.toml: alerts.targets[0].to: unknown key (known keys: channel, name, type)",
+        "settings.toml: alerts.targets[0].to: unknown key (known keys: channel, name, type, webhook_url)",
     ),
     "rule naming an unknown target": (
         TARGETS + '[[alerts.rules]]\nname = "r"\ntargets = ["ops", "legal"]\n',

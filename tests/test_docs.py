@@ -59,11 +59,12 @@ def _setting_keys() -> list[str]:
                     if g.name != "options"
                 ]
             elif f.name == "rules":
-                keys += [f"{prefix}rules[].{g.name}" for g in dataclasses.fields(config_module.AlertRule)]
+                rule_fields = dataclasses.fields(config_module.AlertRule)
+                keys += [f"{prefix}rules[].{g.name}" for g in rule_fields if g.name != "filter"]
             elif f.name == "targets":
                 names = {
                     g.name
-                    for t in (config_module.SlackTarget, config_module.EmailTarget)
+                    for t in (config_module.SlackTarget, config_module.EmailTarget, config_module.WebhookTarget)
                     for g in dataclasses.fields(t)
                 }
                 keys += [f"{prefix}targets[].{n}" for n in sorted(names | {"type"})]

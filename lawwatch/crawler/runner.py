@@ -45,8 +45,10 @@ BATCH_SIZE = 200  # items per transaction of the crawl's worker
 
 
 def ingest_settings(config: Config) -> IngestSettings:
-    """The ingest settings of a crawl with ``config``: its archive, its alert rules."""
-    return IngestSettings(config.archive.url, batch_size=BATCH_SIZE, rules=config.alerts.rules)
+    """The ingest settings of a crawl with ``config``: its archive, its alert rules (resolved, picklable)."""
+    from lawwatch.alerts.rules import resolve_rules
+
+    return IngestSettings(config.archive.url, batch_size=BATCH_SIZE, rules=resolve_rules(config))
 
 
 @dataclass

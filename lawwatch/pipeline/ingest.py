@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from lawwatch.pipeline.classify import Classification, classify
 from lawwatch.pipeline.db import Archive
-from lawwatch.pipeline.models import Document
+from lawwatch.pipeline.models import Document, utcnow
 from lawwatch.pipeline.normalize import NormalizedDocument
 from lawwatch.pipeline.store import Sighting, StoreResult, record_sightings, store_documents, write_tags
 
 if TYPE_CHECKING:
-    from lawwatch.config import AlertRule
+    from lawwatch.alerts.rules import ResolvedRule
 
 logger = logging.getLogger(__name__)
 OUTCOMES = ("new", "updated", "unchanged")
@@ -38,12 +38,13 @@ OUTCOMES = ("new", "updated", "unchanged")
 class IngestSettings:
     """Everything the ingest service needs besides the documents. Picklable: the crawl's worker process gets it.
 
-    ``rules`` are the alert rules (``config.alerts.rules``) that :func:`after_store` will match stored documents
-    against to write the alert outbox."""
+    ``rules`` are the resolved alert rules (``lawwatch.alerts.rules.resolve_rules(config)``) that
+    :func:`after_store` matches stored documents against to write the alert outbox; empty: no alerts (a backfill
+    imported with ``--no-alerts``)."""
 
     archive_url: str
     batch_size: int = 500
-    rules: tuple[AlertRule, ...] = ()
+    rules: tuple[ResolvedRule, ...] = ()
 
 
 class RawDocument(Protocol):
@@ -160,12 +161,10 @@ def after_store(session: Session, stored: Sequence[Ingested], settings: IngestSe
     """What must commit atomically with a batch's documents: runs in their transaction, after they are stored and
     before the caller commits. Anything written here exists if and only if the documents do.
 
-    Today: crawl state. Each crawled document's listing signature goes into ``source_state`` under its source and
-    canonical URL, so that source's next crawl does not download it again.
-
-    The alert outbox goes here next: for each of ``stored`` (``result.outcome`` new/updated, ``result.document_id``,
-    ``result.content_changed``, the classified ``document``) one ``alert_outbox`` row per (rule of
-    ``settings.rules``, document, target) that newly matches."""
+    - Crawl state: each crawled document's listing signature goes into ``source_state`` under its source and
+      canonical URL, so that source's next crawl does not download it again.
+    - The alert outbox (the transactional outbox): one ``alert_outbox`` row per (rule of ``settings.rules``,
+      document, target) that newly matches; see :mod:`lawwatch.alerts.outbox`."""
     record_sightings(
         session,
         [
@@ -174,6 +173,10 @@ def after_store(session: Session, stored: Sequence[Ingested], settings: IngestSe
             if i.crawled and i.document.url
         ],
     )
+    if settings.rules:
+        from lawwatch.alerts.outbox import enqueue, stored_for_outbox
+
+        enqueue(session, stored_for_outbox(session, stored), settings.rules, utcnow())
 
 
 @dataclass
