@@ -1,13 +1,17 @@
 """lawwatch's exception tree.
 
-Every error lawwatch raises on purpose derives from one root, so the CLI edge can turn any of them into one clear
-line (``click.ClickException``) and the crawl runner can record them on a ``crawl_runs`` row::
+Every error lawwatch raises on purpose derives from one root, so the command line can turn any of them into one
+clear line and an exit code (``lawwatch.cli``: ``UsageError`` and ``ConfigError`` exit 2, the rest 1) and the crawl
+runner can record them on a ``crawl_runs`` row::
 
     LawwatchError
+    ├── UsageError           the user asked for something that cannot be done as asked (names what to say instead)
+    │   └── UnknownSourceError   a source id that the settings do not configure
     ├── ConfigError          settings.toml is unreadable or invalid (names the file and key path)
     ├── ArchiveError         the archive cannot be opened, migrated or written
     │   └── QueryError       a search query or filter the user gave is malformed
     ├── ImportFormatError    a backfill file has lines that do not fit the chosen format
+    ├── ImportFileError      a whole backfill file could not be imported (e.g. not one good line)
     ├── CrawlError           a source failed (fetch, parse or sanity check)
     ├── ClassifyError        the classifier cannot load its gazetteer or read an input
     └── AlertError           an alert could not be rendered or delivered
@@ -18,6 +22,19 @@ from __future__ import annotations
 
 class LawwatchError(Exception):
     """Root of every error lawwatch raises on purpose."""
+
+
+class UsageError(LawwatchError):
+    """The user asked for something that cannot be done as asked, e.g. a crawl with neither sources nor ``--all``."""
+
+
+class UnknownSourceError(UsageError):
+    """Source ids that the settings do not configure; ``known`` lists the ones they do."""
+
+    def __init__(self, unknown: list[str], known: list[str]) -> None:
+        self.unknown = unknown
+        self.known = known
+        super().__init__(f"unknown source {', '.join(unknown)} (configured: {', '.join(known) or 'none configured'})")
 
 
 class ConfigError(LawwatchError):
@@ -50,6 +67,15 @@ class ImportFormatError(LawwatchError):
         self.line_no = line_no
         self.message = message
         super().__init__(f"line {line_no}: {message}")
+
+
+class ImportFileError(LawwatchError):
+    """A whole backfill file could not be imported; ``file`` is its name as given ("-" for standard input)."""
+
+    def __init__(self, file: str, message: str) -> None:
+        self.file = file
+        self.message = message
+        super().__init__(f"{file}: {message}")
 
 
 class CrawlError(LawwatchError):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from lawwatch.pipeline.classify.command import classify
+from lawwatch.cli.classify import classify
 
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "classify"
 

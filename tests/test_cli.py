@@ -201,3 +201,29 @@ def test_import_records_each_sources_own_counts(lawwatch: Lawwatch, tmp_path: Pa
     assert isinstance(report, dict)
     runs = {s["source"]: s["last_run"]["new"] for s in report["sources"]}
     assert runs == {"courtlistener": 1, "pacer_rss": 2}
+
+
+def test_import_formats_come_from_the_importer(lawwatch: Lawwatch) -> None:
+    from lawwatch.pipeline.importer import FORMATS
+
+    assert f"[{'|'.join(FORMATS)}]" in lawwatch("import", "--help").stdout
+    result = lawwatch("import", str(SAMPLE), "--format", "nope", code=2)
+    assert "'nope' is not one of " + ", ".join(repr(f) for f in FORMATS) in result.stderr
+
+
+def test_crawl_usage_errors_keep_the_commands_usage_line(lawwatch: Lawwatch) -> None:
+    result = lawwatch("crawl", "nope", code=2)
+    assert result.stderr.startswith("Usage: ") and "crawl [OPTIONS] [SOURCE ...]\n" in result.stderr
+    assert result.stderr.rstrip().endswith("Error: unknown source nope (configured: none configured)")
+
+
+def test_a_busy_archive_is_one_line(lawwatch: Lawwatch, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lawwatch.errors import ArchiveError
+    from lawwatch.pipeline import db
+
+    def busy(*args: object, **kwargs: object) -> None:
+        raise ArchiveError("the archive is busy: no database connection came free in time")
+
+    monkeypatch.setattr(db, "open_archive", busy)
+    result = lawwatch("status", code=1)
+    assert result.stderr == "Error: the archive is busy: no database connection came free in time\n"

@@ -60,8 +60,11 @@ def scalar(db_url: str, sql: str) -> Any:
 
 def snapshot(db_url: str) -> list[tuple[Any, ...]]:
     """Every document row, as stored (for "nothing changed" checks)."""
-    return rows(db_url, "SELECT id, source, url, external_id, title, body_text, content_hash, doc_type, metadata, "
-                        "updated_at, fetched_at FROM documents ORDER BY id")
+    return rows(
+        db_url,
+        "SELECT id, source, url, external_id, title, body_text, content_hash, doc_type, metadata, "
+        "updated_at, fetched_at FROM documents ORDER BY id",
+    )
 
 
 def release_page_requests(counts: dict[str, int]) -> int:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import click
 
+from lawwatch.cli._common import LawwatchCommand
 
-@click.command("classify")
+
+@click.command("classify", cls=LawwatchCommand)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--title", help="Title of the document (helps decide the document type).")
 @click.option("--form", help="Form of the document as the source gives it (opinion, complaint, letter...).")

@@ -4,49 +4,28 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.live import Live
-from rich.markup import escape
-from rich.table import Table
 
-from lawwatch.pipeline.normalize import to_utc
+from lawwatch.cli._common import LawwatchCommand
+from lawwatch.crawler.selection import MIRROR_PORT, mirror_config, pick_sources
 
 if TYPE_CHECKING:
-    from lawwatch.config import Config, SourceConfig
+    from rich.table import Table
+
+    from lawwatch.config import Config
     from lawwatch.crawler.runner import SourceResult
 
-MIRROR_PORT = 8737
 COLUMNS = ("pages", "new", "updated", "unchanged", "errors", "seconds")
 _STYLE = {"ok": "green", "partial": "yellow", "failed": "bold red", "running": "cyan"}
 
 
-def pick_sources(config: Config, ids: tuple[str, ...], everything: bool) -> list[SourceConfig]:
-    if everything and ids:
-        raise click.UsageError("give source ids or --all, not both")
-    if everything:
-        chosen = [s for s in config.sources if s.enabled]
-        if not chosen:
-            raise click.UsageError("no enabled [[sources]] in the settings")
-        return chosen
-    if not ids:
-        raise click.UsageError("say which sources to crawl: SOURCE ... or --all")
-    by_id = {s.id: s for s in config.sources}
-    unknown = [i for i in ids if i not in by_id]
-    if unknown:
-        known = ", ".join(by_id) or "none configured"
-        raise click.UsageError(f"unknown source {', '.join(unknown)} (configured: {known})")
-    return [by_id[i] for i in dict.fromkeys(ids)]
-
-
 def _table(results: list[SourceResult], live: list[dict[str, Any]] | None = None) -> Table:
+    from rich.table import Table
+
     table = Table(title=None if live else "crawl summary")
     table.add_column("source")
     table.add_column("status")
@@ -56,28 +35,45 @@ def _table(results: list[SourceResult], live: list[dict[str, Any]] | None = None
         values: dict[str, Any] = r.as_dict()
         if live is not None and r.status == "running":
             stats = live[index]
-            values.update({k: stats.get(f"lawwatch/{k}", 0) for k in ("pages", "new", "updated", "unchanged",
-                                                                        "errors")})
+            counters = ("pages", "new", "updated", "unchanged", "errors")
+            values.update({k: stats.get(f"lawwatch/{k}", 0) for k in counters})
             values["seconds"] = "…"
         style = _STYLE.get(r.status, "")
         table.add_row(r.source, f"[{style}]{r.status}[/]", *(str(values[c]) for c in COLUMNS))
     return table
 
 
-@click.command("crawl")
+@click.command("crawl", cls=LawwatchCommand)
 @click.argument("source_ids", nargs=-1, metavar="[SOURCE ...]")
 @click.option("--all", "everything", is_flag=True, help="crawl every enabled source")
 @click.option("--backfill", is_flag=True, help="walk listings further back than the first known page")
 @click.option("--since", "since_text", metavar="DATE", help="with --backfill: how far back (YYYY-MM-DD)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON document with the per-source results")
 @click.option("-v", "--verbose", count=True, help="Scrapy log on stderr (-v INFO, -vv DEBUG)")
-@click.option("--mirror", is_flag=True,
-              help="crawl the bundled offline mirror (started on loopback) instead of the configured sources")
-@click.option("--mirror-port", type=click.IntRange(1, 65535), default=MIRROR_PORT, show_default=True,
-              help="loopback port for --mirror (fixed, so document URLs stay the same from run to run)")
+@click.option(
+    "--mirror",
+    is_flag=True,
+    help="crawl the bundled offline mirror (started on loopback) instead of the configured sources",
+)
+@click.option(
+    "--mirror-port",
+    type=click.IntRange(1, 65535),
+    default=MIRROR_PORT,
+    show_default=True,
+    help="loopback port for --mirror (fixed, so document URLs stay the same from run to run)",
+)
 @click.pass_context
-def crawl(ctx: click.Context, source_ids: tuple[str, ...], everything: bool, backfill: bool,
-          since_text: str | None, as_json: bool, verbose: int, mirror: bool, mirror_port: int) -> None:
+def crawl(
+    ctx: click.Context,
+    source_ids: tuple[str, ...],
+    everything: bool,
+    backfill: bool,
+    since_text: str | None,
+    as_json: bool,
+    verbose: int,
+    mirror: bool,
+    mirror_port: int,
+) -> None:
     """Fetch new and changed documents from the given sources (or --all) into the archive.
 
     All sources run at once in one Scrapy process; each gets a crawl_runs row (see `lawwatch status`). Exit code
@@ -91,43 +87,43 @@ def crawl(ctx: click.Context, source_ids: tuple[str, ...], everything: bool, bac
       lawwatch crawl doj_news --backfill --since 2017-01-01
       lawwatch crawl --mirror && lawwatch search 1373 --type letter
     """
-    if mirror:
-        with _mirror_config(ctx.obj.config, mirror_port) as mirror_config:
-            _crawl(ctx, mirror_config, source_ids, everything or not source_ids, backfill, since_text, as_json,
-                   verbose)
+    if not mirror:
+        _crawl(ctx, ctx.obj.config, source_ids, everything, backfill, since_text, as_json, verbose)
         return
-    _crawl(ctx, ctx.obj.config, source_ids, everything, backfill, since_text, as_json, verbose)
+    with ExitStack() as stack:
+        try:
+            config = stack.enter_context(mirror_config(ctx.obj.config, mirror_port))
+        except OSError as exc:
+            raise click.ClickException(f"cannot serve the mirror on 127.0.0.1:{mirror_port}: {exc.strerror}") from None
+        _crawl(ctx, config, source_ids, everything or not source_ids, backfill, since_text, as_json, verbose)
 
 
-@contextmanager
-def _mirror_config(config: Config, port: int) -> Iterator[Config]:
-    """Serve the offline mirror on ``port`` and yield settings that crawl it into ``config``'s archive."""
-    from lawwatch.config import load_config
-    from lawwatch.crawler.mirror.server import MirrorServer
-
-    try:
-        server = MirrorServer(port=port)
-    except OSError as exc:
-        raise click.ClickException(f"cannot serve the mirror on 127.0.0.1:{port}: {exc.strerror}") from None
-    with server, tempfile.TemporaryDirectory(prefix="lawwatch-mirror-") as tmp:
-        path = Path(tmp) / "mirror.toml"
-        path.write_text(server.sources_toml(config.archive.url), encoding="utf-8")
-        yield load_config(path)
-
-
-def _crawl(ctx: click.Context, config: Config, source_ids: tuple[str, ...], everything: bool, backfill: bool,
-           since_text: str | None, as_json: bool, verbose: int) -> None:
-    from lawwatch.crawler.runner import run_crawl
-
+def _crawl(
+    ctx: click.Context,
+    config: Config,
+    source_ids: tuple[str, ...],
+    everything: bool,
+    backfill: bool,
+    since_text: str | None,
+    as_json: bool,
+    verbose: int,
+) -> None:
     if backfill != bool(since_text):
         raise click.UsageError("--backfill and --since DATE go together")
     since: datetime | None = None
     if since_text:
+        from lawwatch.pipeline.normalize import to_utc
+
         try:
             since = to_utc(since_text)
         except ValueError:
             raise click.BadParameter(f"{since_text!r} is not a date like 2017-01-01", param_hint="--since") from None
     sources = pick_sources(config, source_ids, everything)
+    from rich.console import Console
+    from rich.live import Live
+
+    from lawwatch.crawler.runner import run_crawl
+
     log_level = ("WARNING", "INFO", "DEBUG")[min(verbose, 2)]
     console = Console(stderr=True, highlight=False)
     show_live = console.is_terminal and not as_json
@@ -149,6 +145,8 @@ def _crawl(ctx: click.Context, config: Config, source_ids: tuple[str, ...], ever
         payload = {"ok": not failed, "sources": [r.as_dict() for r in results]}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
     else:
+        from rich.markup import escape
+
         out = Console(highlight=False)
         out.print(_table(results))
         for r in results:

@@ -1,0 +1,251 @@
+"""``lawwatch search``, ``show``, ``export`` and ``status``: reading the archive."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from lawwatch.cli._common import App, LawwatchCommand, console, emit_json, pass_app
+from lawwatch.cli.filters import filter_options, parse_filters
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+_MARK_ON, _MARK_OFF = "\x02", "\x03"  # snippet highlight markers for the terminal
+CSV_FIELDS = ("id", "published_at", "source", "doc_type", "title", "url", "score", "snippet")
+EXPORT_CSV_FIELDS = (
+    "id",
+    "published_at",
+    "source",
+    "doc_type",
+    "title",
+    "url",
+    "jurisdictions",
+    "statutes",
+    "body_text",
+)
+
+
+@click.command(cls=LawwatchCommand)
+@click.argument("query", default="")
+@filter_options
+@click.option("--order", type=click.Choice(["relevance", "newest"]), default="relevance", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0)
+@click.option("--json", "as_json", is_flag=True, help="one JSON document: {total, hits: [...]}")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row")
+@pass_app
+def search(
+    app: App, query: str, order: str, limit: int, offset: int, as_json: bool, as_csv: bool, **filters: Any
+) -> None:
+    """Full-text search of the archive, with tag, source and date filters.
+
+    Words are ANDed; "quoted phrases", OR, -word (exclude) and word* (prefix) work too.
+    An empty QUERY with filters lists the matching documents, newest first.
+
+    \b
+    Example:
+      lawwatch search "sanctuary jurisdiction" --type letter --since 2017-10-01
+      lawwatch search "" --jurisdiction "Cook County, IL" --statute "8 U.S.C. 1373" --json
+    """
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    from lawwatch.pipeline.search import search as run_search
+
+    marks = ("[", "]") if (as_json or as_csv) else (_MARK_ON, _MARK_OFF)
+    with app.archive.session() as session:
+        result = run_search(
+            session,
+            query,
+            order=order,  # type: ignore[arg-type]  # one of the choices: click checked it
+            limit=limit,
+            offset=offset,
+            highlight=marks,
+            **parse_filters(**filters),
+        )
+    rows = [
+        {
+            "id": h.document_id,
+            "published_at": h.published_at.isoformat() if h.published_at else None,
+            "source": h.source,
+            "doc_type": h.doc_type,
+            "title": h.title,
+            "url": h.url,
+            "score": round(h.score, 4),
+            "snippet": h.snippet,
+        }
+        for h in result.hits
+    ]
+    if as_json:
+        emit_json({"query": query, "total": result.total, "offset": offset, "hits": rows})
+    elif as_csv:
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        _print_hits(query, result.total, rows, offset)
+
+
+def _highlighted(snippet: str) -> Text:
+    from rich.text import Text
+
+    text = Text()
+    for n, part in enumerate(re.split(f"[{_MARK_ON}{_MARK_OFF}]", snippet)):
+        text.append(part, style="bold yellow" if n % 2 else "")
+    return text
+
+
+def _print_hits(query: str, total: int, rows: list[dict[str, Any]], offset: int) -> None:
+    from rich.markup import escape
+    from rich.text import Text
+
+    out = console()
+    if not rows:
+        out.print(f"no documents match {query!r}" if query else "no documents match")
+        return
+    for row in rows:
+        day = (row["published_at"] or "")[:10]
+        out.print(f"[bold]#{row['id']}[/bold] {day} [cyan]{row['doc_type']}[/cyan] {escape(row['title'])}")
+        out.print(Text("    ") + _highlighted(row["snippet"] or ""), soft_wrap=True)
+        out.print(f"    [dim]{escape(row['url'] or row['source'])}[/dim]")
+    out.print(f"[dim]{offset + 1}–{offset + len(rows)} of {total}[/dim]")
+
+
+@click.command(cls=LawwatchCommand)
+@click.argument("document_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="the document, its tags and its earlier versions as JSON")
+@pass_app
+def show(app: App, document_id: int, as_json: bool) -> None:
+    """Show one document with its tags and its earlier versions.
+
+    \b
+    Example:
+      lawwatch show 42 --json
+    """
+    from lawwatch.pipeline.query import document_to_dict, get_document
+
+    with app.archive.session() as session:
+        doc = get_document(session, document_id)
+        if doc is None:
+            raise click.ClickException(f"no document with id {document_id}")
+        data = document_to_dict(doc, versions=True)
+    if as_json:
+        emit_json(data)
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    out.print(f"[bold]{escape(data['title'])}[/bold]")
+    table = Table.grid(padding=(0, 2))
+    for key in ("id", "source", "url", "published_at", "doc_type", "form", "external_id"):
+        table.add_row(f"[dim]{key}[/dim]", escape(str(data[key])))
+    places = ", ".join(f"{j['name']} ({j['id']}, {j['mentions']}×)" for j in data["jurisdictions"])
+    table.add_row("[dim]jurisdictions[/dim]", escape(places or "—"))
+    table.add_row("[dim]statutes[/dim]", escape(", ".join(s["text"] for s in data["statutes"]) or "—"))
+    table.add_row("[dim]versions[/dim]", str(len(data["versions"])))
+    out.print(table)
+    out.print()
+    out.print(escape(data["body_text"]), soft_wrap=True)
+
+
+@click.command(cls=LawwatchCommand)
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
+    help="file to write (default: standard output)",
+)
+@pass_app
+def export(app: App, fmt: str, output: str, **filters: Any) -> None:
+    """Export documents (with their tags) as JSON lines or CSV; JSON lines re-import with --format lawwatch.
+
+    \b
+    Example:
+      lawwatch export --type letter --since 2017-01-01 -o letters.jsonl
+      lawwatch export --format csv --jurisdiction Chicago -o chicago.csv
+    """
+    import csv
+
+    from lawwatch.pipeline.query import document_filters, document_to_dict, iter_documents
+
+    conditions = document_filters(**parse_filters(**filters))
+    count = 0
+    with click.open_file(output, "w", encoding="utf-8") as out, app.archive.session() as session:
+        writer = None
+        for doc in iter_documents(session, conditions):
+            data = document_to_dict(doc)
+            if fmt == "jsonl":
+                out.write(json.dumps(data, ensure_ascii=False) + "\n")
+            else:
+                if writer is None:
+                    writer = csv.writer(out)
+                    writer.writerow(EXPORT_CSV_FIELDS)
+                writer.writerow(
+                    [
+                        data["id"],
+                        data["published_at"],
+                        data["source"],
+                        data["doc_type"],
+                        data["title"],
+                        data["url"],
+                        ";".join(j["id"] for j in data["jurisdictions"]),
+                        ";".join(s["text"] for s in data["statutes"]),
+                        data["body_text"],
+                    ]
+                )
+            count += 1
+    if output != "-":
+        click.echo(f"exported {count} documents to {output}", err=True)
+
+
+@click.command(cls=LawwatchCommand)
+@click.option("--json", "as_json", is_flag=True, help="the report as one JSON document")
+@pass_app
+def status(app: App, as_json: bool) -> None:
+    """Per source: documents stored and the last crawl or import run with its first errors.
+
+    \b
+    Example:
+      lawwatch status --json
+    """
+    from lawwatch.pipeline.query import status_report
+
+    configured = [s.id for s in app.config.sources]
+    with app.archive.session() as session:
+        report = status_report(session, configured)
+    if as_json:
+        emit_json(report)
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    table = Table(title=f"lawwatch archive: {report['documents']} documents")
+    for column in ("source", "documents", "last run", "status", "new", "upd", "same", "errors"):
+        table.add_column(column)
+    for item in report["sources"]:
+        run = item["last_run"] or {}
+        status_text = run.get("status", "never run")
+        colour = {"ok": "green", "failed": "red", "partial": "yellow"}.get(status_text, "dim")
+        table.add_row(
+            item["source"],
+            str(item["documents"]),
+            (run.get("started_at") or "—")[:19],
+            f"[{colour}]{status_text}[/{colour}]",
+            *(str(run.get(k, "")) for k in ("new", "updated", "unchanged")),
+            str(run.get("errors", "")),
+        )
+    out.print(table)
+    for item in report["sources"]:
+        for message in (item["last_run"] or {}).get("error_messages", []):
+            out.print(f"[red]{escape(item['source'])}[/red]: {escape(message)}")
