@@ -91,6 +91,13 @@ def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Archive]
 
 
 @pytest.fixture
+def pg_archive(_pg_archive: Archive) -> Iterator[Archive]:
+    """An empty, migrated archive on PostgreSQL (mark the test ``postgres``)."""
+    _reset_postgres(_pg_archive)
+    yield _pg_archive
+
+
+@pytest.fixture
 def sqlite_archive(tmp_path: Path) -> Iterator[Archive]:
     archive = open_archive(f"sqlite:///{tmp_path / 'archive.db'}")
     yield archive

@@ -30,16 +30,24 @@ CHN = "https://www.courthousenews.com"
 PHILA_GUID = "https://ecf.paed.uscourts.gov/cgi-bin/DktRpt.pl?533128&612"
 
 
-def make(spider_cls: type, base_url: str, known: KnownIndex | None = None, since: datetime | None = None,
-         **options: Any) -> Any:
+def make(
+    spider_cls: type, base_url: str, known: KnownIndex | None = None, since: datetime | None = None, **options: Any
+) -> Any:
     frozen = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
-    source = SourceConfig(id=spider_cls.name, spider=spider_cls.name, base_url=base_url,
-                          options=MappingProxyType(frozen))
+    source = SourceConfig(
+        id=spider_cls.name, spider=spider_cls.name, base_url=base_url, options=MappingProxyType(frozen)
+    )
     return spider_cls(source=source, known=known, since=since)
 
 
-def response(cls: type[Response], url: str, body: bytes | str, meta: dict[str, Any] | None = None,
-             headers: dict[str, str] | None = None, status: int = 200) -> Any:
+def response(
+    cls: type[Response],
+    url: str,
+    body: bytes | str,
+    meta: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
     data = body.encode("utf-8") if isinstance(body, str) else body
     return cls(url=url, body=data, headers=headers or {}, status=status, request=Request(url, meta=meta or {}))
 
@@ -55,29 +63,39 @@ def split(results: Any) -> tuple[list[DocumentItem], list[Request]]:
 
 # --- pacer_rss -------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("short", "form"), [
-    ("Complaint", "complaint"),
-    ("AMENDED COMPLAINT against All Defendants", "complaint"),
-    ("Answer to Complaint", "docket_entry"),
-    ("Memorandum and/or Opinion", "opinion"),
-    ("Memorandum", "opinion"),
-    ("MEMORANDUM in Support re Motion to Dismiss", "docket_entry"),
-    ("Memorandum of Law in Opposition", "docket_entry"),
-    ("Case termination for opinion", "opinion"),
-    ("Order on Motion for Summary Judgment", "order"),
-    ("Case termination for order and judgment", "order"),
-    ("Motion for Order to Show Cause", "docket_entry"),
-    ("Proposed Order", "docket_entry"),
-    ("Telephone Conference", "docket_entry"),
-])
+
+@pytest.mark.parametrize(
+    ("short", "form"),
+    [
+        ("Complaint", "complaint"),
+        ("AMENDED COMPLAINT against All Defendants", "complaint"),
+        ("Answer to Complaint", "docket_entry"),
+        ("Memorandum and/or Opinion", "opinion"),
+        ("Memorandum", "opinion"),
+        ("MEMORANDUM in Support re Motion to Dismiss", "docket_entry"),
+        ("Memorandum of Law in Opposition", "docket_entry"),
+        ("Case termination for opinion", "opinion"),
+        ("Order on Motion for Summary Judgment", "order"),
+        ("Case termination for order and judgment", "order"),
+        ("Motion for Order to Show Cause", "docket_entry"),
+        ("Proposed Order", "docket_entry"),
+        ("Telephone Conference", "docket_entry"),
+    ],
+)
 def test_pacer_entry_form(short: str, form: str) -> None:
     assert pacer_rss.entry_form(short) == form
 
 
 def _entry(docket_number: str, case_name: str) -> pacer_rss.PacerEntry:
     return pacer_rss.PacerEntry(
-        court_id="paed", case_name=case_name, docket_number=docket_number, pacer_case_id="1",
-        date_filed=datetime(2018, 6, 6, tzinfo=UTC), document_number="1", pacer_doc_id="", pacer_seq_no=None,
+        court_id="paed",
+        case_name=case_name,
+        docket_number=docket_number,
+        pacer_case_id="1",
+        date_filed=datetime(2018, 6, 6, tzinfo=UTC),
+        document_number="1",
+        pacer_doc_id="",
+        pacer_seq_no=None,
         short_description="Order",
     )
 
@@ -120,8 +138,12 @@ def test_pacer_spider_urls_domains_and_paths() -> None:
     ]
     assert spider.allowed_domains == ["ecf.ca7.uscourts.gov", "ecf.nyed.uscourts.gov", "ecf.paed.uscourts.gov"]
     assert all(r.meta["conditional"] for r in spider.first_requests())
-    mirror = make(pacer_rss.PacerRssSpider, "http://127.0.0.1:8765/ecf.{court}.uscourts.gov", courts=["ca7"],
-                  feed_path="/cgi-bin/rss_outside.pl")
+    mirror = make(
+        pacer_rss.PacerRssSpider,
+        "http://127.0.0.1:8765/ecf.{court}.uscourts.gov",
+        courts=["ca7"],
+        feed_path="/cgi-bin/rss_outside.pl",
+    )
     assert [r.url for r in mirror.first_requests()] == [
         "http://127.0.0.1:8765/ecf.ca7.uscourts.gov/cgi-bin/rss_outside.pl"
     ]
@@ -137,8 +159,13 @@ def _pacer_parse(spider: Any, body: bytes, headers: dict[str, str] | None = None
 
 
 def test_pacer_filters_forms_and_metadata() -> None:
-    spider = make(pacer_rss.PacerRssSpider, "https://ecf.{court}.uscourts.gov", courts=["paed"],
-                  docket_numbers=["2:17-cv-03894"], case_names=["Santa Clara Trump"])
+    spider = make(
+        pacer_rss.PacerRssSpider,
+        "https://ecf.{court}.uscourts.gov",
+        courts=["paed"],
+        docket_numbers=["2:17-cv-03894"],
+        case_names=["Santa Clara Trump"],
+    )
     items = _pacer_parse(spider, example("pacer_rss", "parse__paed_philadelphia.xml"))
     assert [(i.form, i.metadata["document_number"]) for i in items] == [("opinion", "205"), ("order", "206")]
     first = items[0]
@@ -152,14 +179,20 @@ def test_pacer_filters_forms_and_metadata() -> None:
 
 def test_pacer_skips_known_entries_unless_changed() -> None:
     known = KnownIndex(source="pacer_rss")
-    spider = make(pacer_rss.PacerRssSpider, "https://ecf.{court}.uscourts.gov", known=known, courts=["paed"],
-                  docket_numbers=["2:17-cv-03894"])
+    spider = make(
+        pacer_rss.PacerRssSpider,
+        "https://ecf.{court}.uscourts.gov",
+        known=known,
+        courts=["paed"],
+        docket_numbers=["2:17-cv-03894"],
+    )
     items = _pacer_parse(spider, example("pacer_rss", "parse__paed_philadelphia.xml"))
     for item in items:
         known.add(url=item.url, external_id=item.external_id, signature=item.listing_signature)
     assert _pacer_parse(spider, example("pacer_rss", "parse__paed_philadelphia.xml")) == []
     edited = example("pacer_rss", "parse__paed_philadelphia.xml").replace(
-        b"[Memorandum and/or Opinion]", b"[Memorandum and/or Opinion (corrected)]")
+        b"[Memorandum and/or Opinion]", b"[Memorandum and/or Opinion (corrected)]"
+    )
     again = _pacer_parse(spider, edited)
     assert [i.external_id for i in again] == [items[0].external_id]
 
@@ -188,11 +221,14 @@ BOMB = (
 )
 
 
-@pytest.mark.parametrize("body", [
-    pytest.param(lambda raw: raw[: len(raw) // 2], id="truncated"),
-    pytest.param(lambda raw: BOMB.encode(), id="entity-bomb"),
-    pytest.param(lambda raw: b"<html><body><h1>Service Unavailable</h1></body></html>", id="html-error-page"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(lambda raw: raw[: len(raw) // 2], id="truncated"),
+        pytest.param(lambda raw: BOMB.encode(), id="entity-bomb"),
+        pytest.param(lambda raw: b"<html><body><h1>Service Unavailable</h1></body></html>", id="html-error-page"),
+    ],
+)
 def test_pacer_broken_feeds_fail_visibly(body: Any) -> None:
     spider = make(pacer_rss.PacerRssSpider, "https://ecf.{court}.uscourts.gov", courts=["paed"])
     with pytest.raises(CrawlError):
@@ -201,19 +237,26 @@ def test_pacer_broken_feeds_fail_visibly(body: Any) -> None:
 
 def test_pacer_empty_feed_is_not_an_error_but_unparsable_items_are() -> None:
     spider = make(pacer_rss.PacerRssSpider, "https://ecf.{court}.uscourts.gov", courts=["paed"])
-    empty = b'<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>E.D. Pa.</title>' \
-            b"</channel></rss>"
+    empty = (
+        b'<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>E.D. Pa.</title>'
+        b"</channel></rss>"
+    )
     assert _pacer_parse(spider, empty) == []
-    junk = empty.replace(b"</channel>", b"<item><title>no docket number</title><link>https://x/1</link>"
-                                       b"<pubDate>Wed, 06 Jun 2018 20:41:37 GMT</pubDate></item></channel>")
+    junk = empty.replace(
+        b"</channel>",
+        b"<item><title>no docket number</title><link>https://x/1</link>"
+        b"<pubDate>Wed, 06 Jun 2018 20:41:37 GMT</pubDate></item></channel>",
+    )
     with pytest.raises(CrawlError, match="sanity"):
         _pacer_parse(spider, junk)
 
 
 # --- courtlistener ---------------------------------------------------------------------------------------------------
 
-def _cl(token: str | None = None, known: KnownIndex | None = None, since: datetime | None = None,
-        **options: Any) -> Any:
+
+def _cl(
+    token: str | None = None, known: KnownIndex | None = None, since: datetime | None = None, **options: Any
+) -> Any:
     if token is not None:
         options["token"] = Secret(token, "COURTLISTENER_TOKEN")
     return make(courtlistener.CourtlistenerSpider, CL, known=known, since=since, **options)
@@ -230,8 +273,11 @@ def test_courtlistener_token_header_only_when_set() -> None:
     with_token = _cl(TOKEN).first_requests()
     assert with_token[0].headers.get("Authorization") == f"Token {TOKEN}".encode()
     _, requests = _search(_cl(TOKEN), "parse_search__sanctuary_page1.json")
-    assert all(r.headers.get("Authorization") == f"Token {TOKEN}".encode()
-               for r in requests if r.callback.__name__ == "parse_search")
+    assert all(
+        r.headers.get("Authorization") == f"Token {TOKEN}".encode()
+        for r in requests
+        if r.callback.__name__ == "parse_search"
+    )
     without = _cl().first_requests() + _cl("").first_requests()
     assert all(b"Authorization" not in r.headers for r in without)
     _, requests = _search(_cl(), "parse_search__sanctuary_page1.json")
@@ -265,10 +311,12 @@ def test_courtlistener_cursor_paging() -> None:
 
 def test_courtlistener_stops_at_an_all_known_page_unless_backfilling() -> None:
     known = KnownIndex(source="courtlistener")
-    for cluster in courtlistener.search_results(json.loads(example("courtlistener",
-                                                                   "parse_search__sanctuary_page1.json"))):
-        known.add(url=CL + cluster["path"], external_id=f"cluster:{cluster['cluster_id']}",
-                  signature=cluster["signature"])
+    for cluster in courtlistener.search_results(
+        json.loads(example("courtlistener", "parse_search__sanctuary_page1.json"))
+    ):
+        known.add(
+            url=CL + cluster["path"], external_id=f"cluster:{cluster['cluster_id']}", signature=cluster["signature"]
+        )
     items, requests = _search(_cl(known=known), "parse_search__sanctuary_page1.json")
     assert items == [] and requests == []
     _, back = _search(_cl(known=known, since=datetime(2017, 1, 1, tzinfo=UTC)), "parse_search__sanctuary_page1.json")
@@ -276,8 +324,12 @@ def test_courtlistener_stops_at_an_all_known_page_unless_backfilling() -> None:
 
 
 def test_courtlistener_api_and_feed_give_the_same_document_identity() -> None:
-    api = {c["cluster_id"]: c for c in courtlistener.search_results(
-        json.loads(example("courtlistener", "parse_search__sanctuary_page1.json")))}
+    api = {
+        c["cluster_id"]: c
+        for c in courtlistener.search_results(
+            json.loads(example("courtlistener", "parse_search__sanctuary_page1.json"))
+        )
+    }
     feed = content.read_feed(example("courtlistener", "parse_feed__court_ca7.xml"))
     atom = {c["cluster_id"]: c for c in courtlistener.feed_clusters(feed, "ca7")}
     a, f = api["4489322"], atom["4489322"]
@@ -300,8 +352,9 @@ def test_courtlistener_without_pages_yields_items_from_the_listing() -> None:
 def test_courtlistener_bad_api_pages_fail_visibly(payload: Any) -> None:
     spider = _cl()
     body = payload if isinstance(payload, str) else json.dumps(payload)
-    resp = response(TextResponse, CL + "/api/rest/v4/search/?q=x", body, {"page": 1},
-                    {"Content-Type": "application/json"})
+    resp = response(
+        TextResponse, CL + "/api/rest/v4/search/?q=x", body, {"page": 1}, {"Content-Type": "application/json"}
+    )
     with pytest.raises(CrawlError):
         list(spider.parse_search(resp))
 
@@ -325,8 +378,12 @@ def _news_feed(spider: Any, body: bytes | None = None) -> tuple[list[DocumentIte
 
 
 def _article(spider: Any, request: Request, page: str) -> list[DocumentItem]:
-    resp = HtmlResponse(url=request.url, body=example("news_rss", page), request=request,
-                        headers={"Content-Type": "text/html; charset=UTF-8"})
+    resp = HtmlResponse(
+        url=request.url,
+        body=example("news_rss", page),
+        request=request,
+        headers={"Content-Type": "text/html; charset=UTF-8"},
+    )
     items, _ = split(spider.parse_article(resp))
     return items
 
@@ -362,8 +419,10 @@ def test_news_known_items_are_not_fetched_again_but_edited_ones_are() -> None:
     for entry in news_rss.feed_entries(result, FEED_URL):
         known.add(url=entry["link"], external_id=entry["guid"], signature=entry["signature"])
     assert _news_feed(spider) == ([], [])
-    edited = raw.replace(b"advanced out of committee on a party-line vote Wednesday",
-                         b"advanced out of committee on a 5-2 vote Wednesday")
+    edited = raw.replace(
+        b"advanced out of committee on a party-line vote Wednesday",
+        b"advanced out of committee on a 5-2 vote Wednesday",
+    )
     _, requests = _news_feed(spider, edited)
     assert [r.url for r in requests] == [CHN + "/drought-relief-bill-clears-state-senate-committee/"]
 
@@ -373,21 +432,26 @@ def test_news_offsite_links_and_no_page_fetching_use_the_feed() -> None:
     items, requests = _news_feed(spider)
     assert requests == [] and [i.metadata["body_from"] for i in items] == ["feed", "feed"]
     offsite = example("news_rss", "parse__courthousenews_feed.xml").replace(
-        b"<link>https://www.courthousenews.com/judge", b"<link>https://elsewhere.example.org/judge")
+        b"<link>https://www.courthousenews.com/judge", b"<link>https://elsewhere.example.org/judge"
+    )
     items, requests = _news_feed(make(news_rss.NewsRssSpider, CHN), offsite)
-    assert [i.url for i in items] == ["https://elsewhere.example.org/judge-rules-philadelphia-keeps-justice-grant-"
-                                      "despite-sanctuary-policies/"]
+    assert [i.url for i in items] == [
+        "https://elsewhere.example.org/judge-rules-philadelphia-keeps-justice-grant-despite-sanctuary-policies/"
+    ]
     assert len(requests) == 1
     local = make(news_rss.NewsRssSpider, "http://127.0.0.1:8765/www.courthousenews.com")
-    _, requests = _news_feed(local, example("news_rss", "parse__courthousenews_feed.xml").replace(
-        b"https://www.courthousenews.com/", b"http://127.0.0.1:8765/www.courthousenews.com/"))
+    _, requests = _news_feed(
+        local,
+        example("news_rss", "parse__courthousenews_feed.xml").replace(
+            b"https://www.courthousenews.com/", b"http://127.0.0.1:8765/www.courthousenews.com/"
+        ),
+    )
     assert len(requests) == 2  # a mirror URL with a port is on the allowed host
 
 
 def test_news_feed_charset_from_the_bytes() -> None:
     raw = example("news_rss", "parse__courthousenews_feed.xml").decode("utf-8")
-    latin = raw.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace("Courthouse News Staff",
-                                                                            "Pe\u00f1a Staff")
+    latin = raw.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace("Courthouse News Staff", "Pe\u00f1a Staff")
     spider = make(news_rss.NewsRssSpider, CHN, fetch_pages=False)
     items, _ = _news_feed(spider, latin.encode("iso-8859-1"))
     assert items[0].metadata["author"] == "Peña Staff"
@@ -413,6 +477,7 @@ def test_news_feeds_option_and_extra_domains() -> None:
 
 # --- against the offline mirror --------------------------------------------------------------------------------------
 
+
 def _fetch(request: Request) -> Response:
     with urllib.request.urlopen(request.url, timeout=20) as r:  # test-side fetching only; spiders never block
         body, headers = r.read(), dict(r.headers)
@@ -435,9 +500,14 @@ def test_spiders_parse_what_the_mirror_serves() -> None:
     from lawwatch.crawler.mirror.server import MirrorServer
 
     with MirrorServer() as mirror:
-        pacer = _walk(make(pacer_rss.PacerRssSpider, mirror.base_url + "/ecf.{court}.uscourts.gov",
-                           courts=["paed", "ilnd", "cand", "ca2"],
-                           docket_numbers=["paed:2:17-cv-03894", "ilnd:1:17-cv-05720", "cand:3:17-cv-00574"]))
+        pacer = _walk(
+            make(
+                pacer_rss.PacerRssSpider,
+                mirror.base_url + "/ecf.{court}.uscourts.gov",
+                courts=["paed", "ilnd", "cand", "ca2"],
+                docket_numbers=["paed:2:17-cv-03894", "ilnd:1:17-cv-05720", "cand:3:17-cv-00574"],
+            )
+        )
         cl = _walk(make(courtlistener.CourtlistenerSpider, mirror.site_url("www.courtlistener.com"), courts=["ca7"]))
         news = _walk(make(news_rss.NewsRssSpider, mirror.site_url("www.courthousenews.com")))
     assert {i.metadata["court"] for i in pacer} == {"paed", "ilnd", "cand"}

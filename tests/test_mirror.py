@@ -51,8 +51,14 @@ class Reply:
         return json.loads(self.body)
 
 
-def fetch(mirror: MirrorServer, path: str, headers: dict[str, str] | None = None, method: str = "GET",
-          body: bytes | None = None, timeout: float = 10) -> Reply:
+def fetch(
+    mirror: MirrorServer,
+    path: str,
+    headers: dict[str, str] | None = None,
+    method: str = "GET",
+    body: bytes | None = None,
+    timeout: float = 10,
+) -> Reply:
     conn = http.client.HTTPConnection("127.0.0.1", mirror.port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers=headers or {})
@@ -65,7 +71,7 @@ def fetch(mirror: MirrorServer, path: str, headers: dict[str, str] | None = None
 
 def local(mirror: MirrorServer, url: str) -> str:
     assert url.startswith(mirror.base_url + "/"), url
-    return url[len(mirror.base_url):]
+    return url[len(mirror.base_url) :]
 
 
 def control(mirror: MirrorServer, name: str, data: dict[str, Any]) -> Reply:
@@ -101,8 +107,10 @@ def test_doj_api_envelope_paging_and_order(mirror: MirrorServer) -> None:
     assert dates == sorted(dates, reverse=True)
     assert any(r["date"].startswith("<time datetime=") for r in results)
     row = next(r for r in results if "Nine Jurisdictions" in r["title"])
-    assert row["url"] == mirror.base_url + "/www.justice.gov/opa/pr/" \
+    assert (
+        row["url"] == mirror.base_url + "/www.justice.gov/opa/pr/"
         "attorney-general-sessions-sends-letters-nine-jurisdictions-regarding-compliance-8-usc-1373"
+    )
     assert {"uuid", "body", "teaser", "created", "changed", "number", "component", "topic", "attachment"} <= set(row)
     assert row["component"] == [{"name": "Office of the Attorney General"}] and row["changed"] == "1492783200"
     mirror.api_order = "oldest"
@@ -161,8 +169,10 @@ def test_same_release_same_url_title_and_body_through_api_rss_and_html(mirror: M
     feed = feedparser.parse(fetch(mirror, "/www.justice.gov/feeds/opa/justice-news.xml").body)
     assert not feed.bozo and len(feed.entries) == 50
     by_link = {e.link: e for e in feed.entries}
-    listing = {r.css("h2.news-title a::attr(href)").get(): r.css("h2.news-title a::text").get()
-               for r in walk_listing(mirror, "/www.justice.gov/news")}
+    listing = {
+        r.css("h2.news-title a::attr(href)").get(): r.css("h2.news-title a::text").get()
+        for r in walk_listing(mirror, "/www.justice.gov/news")
+    }
     uuids = {json.loads(line)["uuid"] for line in (DATA / "doj_1373_releases.jsonl").read_text().splitlines()}
     story = [r for r in api(mirror)["results"] if r["uuid"] in uuids]
     assert len(story) == 5
@@ -181,13 +191,21 @@ def test_same_release_same_url_title_and_body_through_api_rss_and_html(mirror: M
 
 
 def test_every_mirrored_link_is_rewritten(mirror: MirrorServer) -> None:
-    paths = [f"{API}?pagesize=50&page=0", "/www.justice.gov/news", "/www.justice.gov/feeds/opa/justice-news.xml",
-             "/ecf.nysd.uscourts.gov/cgi-bin/rss_outside.pl", "/ecf.paed.uscourts.gov/cgi-bin/rss_outside.pl",
-             "/www.courtlistener.com/feed/court/ca7/", "/www.courthousenews.com/feed/"]
+    paths = [
+        f"{API}?pagesize=50&page=0",
+        "/www.justice.gov/news",
+        "/www.justice.gov/feeds/opa/justice-news.xml",
+        "/ecf.nysd.uscourts.gov/cgi-bin/rss_outside.pl",
+        "/ecf.paed.uscourts.gov/cgi-bin/rss_outside.pl",
+        "/www.courtlistener.com/feed/court/ca7/",
+        "/www.courthousenews.com/feed/",
+    ]
     for path in paths:
         body = fetch(mirror, path).body
-        assert re.search(rb"https://(www\.justice\.gov|www\.courtlistener\.com|www\.courthousenews\.com|ecf\.)",
-                         body) is None, path
+        assert (
+            re.search(rb"https://(www\.justice\.gov|www\.courtlistener\.com|www\.courthousenews\.com|ecf\.)", body)
+            is None
+        ), path
         assert mirror.base_url.encode() in body, path
 
 
@@ -202,8 +220,14 @@ def test_courtlistener_search_api_cursor_paging(mirror: MirrorServer) -> None:
         path = local(mirror, data["next"]) if data["next"] else ""
         pages += 1
     assert pages == 2 and data["count"] == 6 and data["previous"]
-    assert [r["dateFiled"] for r in results] == ["2018-07-27", "2018-06-06", "2018-04-19", "2017-11-15",
-                                                 "2017-09-15", "2017-04-25"]
+    assert [r["dateFiled"] for r in results] == [
+        "2018-07-27",
+        "2018-06-06",
+        "2018-04-19",
+        "2017-11-15",
+        "2017-09-15",
+        "2017-04-25",
+    ]
     assert {r["docketNumber"] for r in results} == {*STORY, "17-2991"}
     first = results[0]
     assert first["caseName"] == "City of Chicago v. Sessions" and first["court_id"] == "ilnd"
@@ -252,8 +276,11 @@ def test_pacer_feeds_are_iso_8859_1_and_parse_with_juriscraper(mirror: MirrorSer
     for court in ("nyed", "mdb", "wvsd", "nysb", "ca2", "ca4", "ca6", "ca10", "ca11", "cadc", "cafc"):
         reply = fetch(mirror, f"/ecf.{court}.uscourts.gov/cgi-bin/rss_outside.pl")
         assert reply.status == 200 and b"<item>" in reply.body and b"ISO-8859-1" in reply.body[:60], court
-        path = real_paths["ca2" if court.startswith("ca") else court] if court in ("nyed",) or court.startswith(
-            "ca") else "/cgi-bin/rss_outside.pl"
+        path = (
+            real_paths["ca2" if court.startswith("ca") else court]
+            if court in ("nyed",) or court.startswith("ca")
+            else "/cgi-bin/rss_outside.pl"
+        )
         assert fetch(mirror, f"/ecf.{court}.uscourts.gov{path}").body == reply.body, court
 
 
@@ -270,10 +297,14 @@ def test_courthousenews_feed_and_article_pages(mirror: MirrorServer) -> None:
 
 # --------------------------------------------------------------------------- validators, publish, edit
 CONTENT_PATHS = (
-    f"{API}?pagesize=50&page=0", "/www.justice.gov/news?page=1", "/www.justice.gov/feeds/opa/justice-news.xml",
+    f"{API}?pagesize=50&page=0",
+    "/www.justice.gov/news?page=1",
+    "/www.justice.gov/feeds/opa/justice-news.xml",
     "/www.justice.gov/opa/pr/justice-department-provides-last-chance-cities-show-1373-compliance",
-    "/www.courtlistener.com/api/rest/v4/search/?q=1373&type=o", "/www.courtlistener.com/feed/court/ilnd/",
-    "/ecf.ilnd.uscourts.gov/cgi-bin/rss_outside.pl", "/ecf.ca10.uscourts.gov/cgi-bin/rss_outside.pl",
+    "/www.courtlistener.com/api/rest/v4/search/?q=1373&type=o",
+    "/www.courtlistener.com/feed/court/ilnd/",
+    "/ecf.ilnd.uscourts.gov/cgi-bin/rss_outside.pl",
+    "/ecf.ca10.uscourts.gov/cgi-bin/rss_outside.pl",
     "/www.courthousenews.com/feed/",
 )
 
@@ -492,8 +523,9 @@ def test_mirror_command_is_documented() -> None:
 def test_data_folder_is_small() -> None:
     files = [p for p in Path(str(DATA)).rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in files) < 1_500_000
-    assert not [p for p in files if p.suffix == ".jsonl" and p.name not in
-                ("doj_corpus_100.jsonl", "doj_1373_releases.jsonl")], "README imports data/*.jsonl"
+    assert not [
+        p for p in files if p.suffix == ".jsonl" and p.name not in ("doj_corpus_100.jsonl", "doj_1373_releases.jsonl")
+    ], "README imports data/*.jsonl"
 
 
 def test_unknown_paths_are_404(mirror: MirrorServer) -> None:

@@ -42,7 +42,19 @@ def _expected(sample: Path) -> list[dict[str, Any]]:
 def test_every_corpus_sample_is_here() -> None:
     names = {p.name.split(".xml")[0] for p in _samples()}
     assert names == {
-        "ca10", "ca11", "ca2_1", "ca4_1", "ca6", "cadc", "cafc", "mdb_1", "mdb_2", "nyed_1", "nysb_1", "sdny_1", "wvsd",
+        "ca10",
+        "ca11",
+        "ca2_1",
+        "ca4_1",
+        "ca6",
+        "cadc",
+        "cafc",
+        "mdb_1",
+        "mdb_2",
+        "nyed_1",
+        "nysb_1",
+        "sdny_1",
+        "wvsd",
     }
 
 
@@ -87,8 +99,17 @@ def test_parse_follows_juriscraper_data_item_by_item(sample: Path) -> None:
     feed = new_feed(court)
     feed._parse_text(text)
     entries, _ = parse_feed(text, court)
-    assert [(e.docket_number, e.pacer_case_id, e.case_name, e.short_description, e.pacer_doc_id, e.date_filed)
-            for e in entries] == [
-        (d["docket_number"], d["pacer_case_id"], d["case_name"], d["docket_entries"][0]["short_description"],
-         d["docket_entries"][0]["pacer_doc_id"] or "", d["docket_entries"][0]["date_filed"]) for d in feed.data
+    assert [
+        (e.docket_number, e.pacer_case_id, e.case_name, e.short_description, e.pacer_doc_id, e.date_filed)
+        for e in entries
+    ] == [
+        (
+            d["docket_number"],
+            d["pacer_case_id"],
+            d["case_name"],
+            d["docket_entries"][0]["short_description"],
+            d["docket_entries"][0]["pacer_doc_id"] or "",
+            d["docket_entries"][0]["date_filed"],
+        )
+        for d in feed.data
     ]
