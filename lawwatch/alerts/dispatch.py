@@ -214,7 +214,7 @@ class Dispatcher:
     def _load(self, session: Session, claim: Claim) -> Any:
         if claim.digest is None:
             return load_alert(session, claim.ids[0])
-        return load_digest(session, claim.ids, period_end=self.clock())
+        return load_digest(session, claim.ids)
 
     def _failed(
         self,

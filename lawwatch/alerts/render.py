@@ -145,8 +145,9 @@ def load_alert(session: Session, outbox_id: int) -> Alert:
     return _alerts(session, [outbox_id])[0]
 
 
-def load_digest(session: Session, ids: Sequence[int], *, period_end: datetime) -> Digest:
-    """One digest of the outbox rows ``ids`` (one rule, one target), newest document first."""
+def load_digest(session: Session, ids: Sequence[int]) -> Digest:
+    """One digest of the outbox rows ``ids`` (one rule, one target), newest document first. Its period runs from
+    the first row's creation to the last one's, so a digest sent again after a crash keeps its Message-ID."""
     alerts = _alerts(session, ids)
     created = session.scalars(select(OutboxEntry.created_at).where(OutboxEntry.id.in_(list(ids)))).all()
     oldest = datetime.min.replace(tzinfo=UTC)
@@ -156,5 +157,5 @@ def load_digest(session: Session, ids: Sequence[int], *, period_end: datetime) -
         target=alerts[0].target,
         alerts=tuple(alerts),
         period_start=min(created),
-        period_end=period_end,
+        period_end=max(created),
     )

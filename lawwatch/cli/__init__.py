@@ -1,10 +1,10 @@
 """The ``lawwatch`` command: a click group over the archive, the importer, the classifier, crawls and the mirror.
 
 One module per command group (``db``, ``config``, ``importing``, ``search`` for search/show/export/status,
-``reclassify``, ``crawl``, ``mirror``, ``classify``); ``_common`` holds what they share and ``filters`` the filter
-options. This package is the only code that imports click or rich, and each command imports its heavy
-dependencies (the archive, Scrapy, the classifier, rich) when it runs, so ``lawwatch --version`` and ``--help``
-start fast.
+``reclassify``, ``crawl``, ``mirror``, ``classify``, ``alerts``); ``_common`` holds what they share and
+``filters`` the filter options. This package is the only code that imports click or rich, and each command
+imports its heavy dependencies (the archive, Scrapy, the classifier, rich) when it runs, so ``lawwatch
+--version`` and ``--help`` start fast.
 
 Domain errors become one clear line at this edge (``_common.to_click``): ``UsageError`` (with the command's usage)
 and ``ConfigError`` exit 2, like a usage error; every other ``LawwatchError`` exits 1; no traceback. ``--json``
@@ -16,6 +16,7 @@ from __future__ import annotations
 import click
 
 from lawwatch.cli._common import App, LawwatchGroup
+from lawwatch.cli.alerts import alerts_group
 from lawwatch.cli.classify import classify
 from lawwatch.cli.config import config_group
 from lawwatch.cli.crawl import crawl
@@ -51,7 +52,20 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     ctx.call_on_close(app.close)
 
 
-for _command in (db, config_group, import_cmd, search, show, export, status, reclassify_cmd, classify, crawl, mirror):
+for _command in (
+    db,
+    config_group,
+    import_cmd,
+    search,
+    show,
+    export,
+    status,
+    reclassify_cmd,
+    classify,
+    crawl,
+    mirror,
+    alerts_group,
+):
     cli.add_command(_command)
 
 

@@ -52,11 +52,18 @@ def _formats() -> Sequence[str]:
 @click.option("--source", help="source name to store under (default: doj_api / doj_dataset / the record's own)")
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON summary per file (JSON lines)")
+@click.option(
+    "--no-alerts", is_flag=True, help="write no alerts for these documents (a backfill nobody needs to hear of)"
+)
 @pass_app
-def import_cmd(app: App, files: Sequence[str], fmt: str, source: str | None, batch_size: int, as_json: bool) -> None:
+def import_cmd(
+    app: App, files: Sequence[str], fmt: str, source: str | None, batch_size: int, as_json: bool, no_alerts: bool
+) -> None:
     """Backfill the archive from JSON-lines FILES (normalize → classify → store); "-" reads standard input.
 
-    Bad lines are reported with their line numbers and skipped; the rest is imported.
+    Bad lines are reported with their line numbers and skipped; the rest is imported. New documents that match
+    alert rules are queued for `lawwatch alerts dispatch`, as from a crawl (not with --no-alerts; alerts.max_age
+    also keeps old documents quiet).
 
     \b
     Example:
@@ -64,7 +71,7 @@ def import_cmd(app: App, files: Sequence[str], fmt: str, source: str | None, bat
       lawwatch export -o all.jsonl && lawwatch import all.jsonl --format lawwatch
     """
     for file in files:
-        summary = _import_file(app, file, fmt, source, batch_size)
+        summary = _import_file(app, file, fmt, source, batch_size, no_alerts)
         if as_json:
             emit_json(summary)
         else:
@@ -74,9 +81,10 @@ def import_cmd(app: App, files: Sequence[str], fmt: str, source: str | None, bat
             )
 
 
-def _import_file(app: App, file: str, fmt: str, source: str | None, batch_size: int) -> dict[str, Any]:
+def _import_file(app: App, file: str, fmt: str, source: str | None, batch_size: int, no_alerts: bool) -> dict[str, Any]:
     from rich.markup import escape
 
+    from lawwatch.alerts.rules import resolve_rules
     from lawwatch.pipeline.runs import import_stream
 
     err = console(err=True)
@@ -96,6 +104,7 @@ def _import_file(app: App, file: str, fmt: str, source: str | None, batch_size: 
             fmt=fmt,  # type: ignore[arg-type]  # one of FORMATS: click checked it
             source=source,
             batch_size=batch_size,
+            rules=() if no_alerts else resolve_rules(app.config),
             on_line=advance,
             on_bad_line=report,
         )

@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from lawwatch.errors import ImportFileError, ImportFormatError
 from lawwatch.pipeline.db import Archive
 from lawwatch.pipeline.importer import DEFAULT_SOURCE, Format, read_jsonl
-from lawwatch.pipeline.ingest import ingest
+from lawwatch.pipeline.ingest import IngestSettings, ingest
 from lawwatch.pipeline.models import CrawlRun, utcnow
 from lawwatch.pipeline.normalize import NormalizedDocument
+
+if TYPE_CHECKING:
+    from lawwatch.alerts.rules import ResolvedRule
 
 KEPT_MESSAGES = 20  # bad lines kept on the run row (the count covers them all)
 
@@ -32,11 +35,13 @@ def import_stream(
     batch_size: int = 500,
     on_line: Callable[[], None] | None = None,
     on_bad_line: Callable[[ImportFormatError], None] | None = None,
+    rules: tuple[ResolvedRule, ...] = (),
 ) -> dict[str, Any]:
     """Import the JSON lines of ``stream`` (named ``file``) in format ``fmt`` and record the run.
 
     ``on_line`` is called after each line is read, ``on_bad_line`` with each line that does not fit the format
-    (it is skipped). Returns the summary ``{file, format, new, updated, unchanged, errors}``; raises
+    (it is skipped). ``rules``: the alert rules whose outbox rows are written with the documents (none: a
+    backfill that alerts nobody). Returns the summary ``{file, format, new, updated, unchanged, errors}``; raises
     ``ImportFileError`` (after recording the run) when there were bad lines and not one good one."""
     errors: list[ImportFormatError] = []
     started = utcnow()
@@ -52,7 +57,8 @@ def import_stream(
             else:
                 yield item
 
-    counts = ingest(archive, documents(), batch_size=batch_size)
+    url = archive.engine.url.render_as_string(hide_password=False)
+    counts = ingest(archive, documents(), IngestSettings(url, batch_size=batch_size, rules=rules))
     summary: dict[str, Any] = {"file": file, "format": fmt, **counts.as_dict(), "errors": len(errors)}
     by_source = counts.by_source or {source or DEFAULT_SOURCE.get(fmt, fmt): Counter()}
     record_import(archive, by_source, file=file, fmt=fmt, errors=errors, started=started)
