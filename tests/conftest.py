@@ -64,7 +64,8 @@ def _reset_postgres(archive: Archive) -> None:
         conn.execute(
             sa.text(
                 "TRUNCATE documents, document_versions, jurisdictions, document_jurisdictions, "
-                "document_statutes, crawl_runs, http_cache, alert_outbox, source_state RESTART IDENTITY CASCADE"
+                "document_statutes, crawl_runs, http_cache, alert_outbox, source_state, document_sources, "
+                "service_locks, source_health RESTART IDENTITY CASCADE"
             )
         )
 

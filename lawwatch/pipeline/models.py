@@ -144,13 +144,16 @@ class CrawlRun(Base):
     """One run of one source: what it fetched and stored, and the first errors an operator needs to see."""
 
     __tablename__ = "crawl_runs"
-    __table_args__ = (Index("ix_crawl_runs_source_started", "source", "started_at"),)
+    __table_args__ = (
+        Index("ix_crawl_runs_source_started", "source", "started_at"),
+        Index("ix_crawl_runs_status", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running | ok | failed
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | ok | partial | failed | interrupted
     pages: Mapped[int] = mapped_column(Integer, default=0)
     new: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
@@ -158,6 +161,53 @@ class CrawlRun(Base):
     errors: Mapped[int] = mapped_column(Integer, default=0)
     error_messages: Mapped[list[Any]] = mapped_column(JSON, default=list)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    pid: Mapped[int | None] = mapped_column(Integer)  # the process running it, on ``host``
+    host: Mapped[str | None] = mapped_column(String(255))
+    heartbeat_at: Mapped[datetime | None]  # last sign of life while running
+
+
+class DocumentSource(Base):
+    """Every source a document was seen under, with that source's id and URL for it (``--source doj_api`` means
+    "seen via doj_api", whichever source stored it first)."""
+
+    __tablename__ = "document_sources"
+    __table_args__ = (Index("ix_document_sources_source_external", "source", "external_id"),)
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ServiceLock(Base):
+    """A named lock row with a heartbeat (``lawwatch run``: one scheduler per archive); a holder whose heartbeat is
+    older than the stale timeout may be taken over."""
+
+    __tablename__ = "service_locks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    info: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SourceHealth(Base):
+    """The watchdog's view of one source: ``ok``, ``quiet`` (nothing new for ``expect_every``) or ``failing`` (its
+    last ``fail_after`` runs failed), since when, why, and when the operators were told."""
+
+    __tablename__ = "source_health"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)
+    alerted_at: Mapped[datetime | None]
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class HttpCacheEntry(Base):
