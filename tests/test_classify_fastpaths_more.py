@@ -137,14 +137,14 @@ def test_qualifier_cache_is_the_pattern_of_the_gazetteers_forms() -> None:
 def test_dateline_after_leading_spaces(lead: str) -> None:
     tags, signals = find_jurisdictions(lead + "WASHINGTON – The Department sent letters to Chicago, Illinois.")
     assert signals["low_signal"] == {"fips:11": "dateline"}
-    assert [t.name for t in tags] == ["Chicago"]
+    assert [(t.name, t.role) for t in tags] == [("Chicago", "named"), ("Illinois", "locator")]
 
 
 def test_upper_case_name_after_text_is_no_dateline() -> None:
     text = "Today. CHICAGO – The Department sent letters to CHICAGO, ILLINOIS."
     tags, signals = find_jurisdictions(text)
     assert "low_signal" not in signals
-    assert [(t.name, t.mentions) for t in tags] == [("Chicago", 2)]
+    assert [(t.name, t.mentions, t.role) for t in tags] == [("Chicago", 2, "named"), ("Illinois", 1, "locator")]
 
 
 def test_upper_case_documents_classify_like_before() -> None:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from lawwatch.pipeline.classify import classify, jurisdiction_catalog, resolve_jurisdiction
+from lawwatch.pipeline.classify import JurisdictionTag, classify, jurisdiction_catalog, resolve_jurisdiction
 from lawwatch.pipeline.classify import gazetteer as gz
 
 
 def ids(text: str) -> list[str]:
-    return [j.id for j in classify(text).jurisdictions]
+    """The jurisdictions ``text`` names (role "named"), in order; the locators are tested on their own below."""
+    return [j.id for j in classify(text).jurisdictions if j.role == "named"]
+
+
+def roles(text: str, title: str | None = None) -> list[tuple[str, str, int, int]]:
+    """Every tag as (id, role, mentions, first)."""
+    return [(j.id, j.role, j.mentions, j.first) for j in classify(text, title=title).jurisdictions]
 
 
 @pytest.mark.parametrize(
@@ -118,15 +124,120 @@ def test_cited_case_names_are_low_signal() -> None:
 
 def test_mentions_and_first_offset() -> None:
     text = "Philadelphia sued. The City of Philadelphia won. Philadelphia, Pa. celebrated."
-    (tag,) = classify(text).jurisdictions
-    assert (tag.id, tag.name, tag.kind, tag.state, tag.mentions, tag.first) == (
+    tag, locator = classify(text).jurisdictions
+    assert (tag.id, tag.name, tag.kind, tag.state, tag.mentions, tag.first, tag.role) == (
         "fips:4260000",
         "Philadelphia",
         "city",
         "PA",
         3,
         0,
+        "named",
     )
+    assert (locator.id, locator.name, locator.role, locator.mentions, locator.first) == (
+        "fips:42",
+        "Pennsylvania",
+        "locator",
+        1,
+        text.index("Pa."),
+    )
+
+
+# --- roles: a state that only qualifies a place is a locator ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Berkeley, California passed an ordinance.", [("fips:0606000", "named"), ("fips:06", "locator")]),
+        ("Chicago, Ill. replied.", [("fips:1714000", "named"), ("fips:17", "locator")]),
+        ("Cook County, Ill. replied.", [("fips:17031", "named"), ("fips:17", "locator")]),
+        ("Cook County, IL replied.", [("fips:17031", "named"), ("fips:17", "locator")]),
+        ("New York, N.Y. replied.", [("fips:3651000", "named"), ("fips:36", "locator")]),
+        ("Paris, Texas police replied.", [("fips:4855080", "named"), ("fips:48", "locator")]),
+        ("Mobile, Alabama police replied.", [("fips:0150000", "named"), ("fips:01", "locator")]),
+    ],
+)
+def test_a_state_that_only_qualifies_a_place_is_a_locator(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(j.id, j.role) for j in classify(text).jurisdictions] == expected
+
+
+def test_locator_only_state_counts_its_qualifier_uses() -> None:
+    text = "Berkeley, California passed an ordinance; Berkeley, Calif. officials spoke."
+    assert roles(text) == [
+        ("fips:0606000", "named", 2, 0),
+        ("fips:06", "locator", 2, text.index("California")),
+    ]
+
+
+def test_cook_county_ill_gives_an_illinois_locator() -> None:
+    (county, state) = classify("The Department wrote to Cook County, Ill. on Monday.").jurisdictions
+    assert (county.id, county.role, county.mentions) == ("fips:17031", "named", 1)
+    assert (state.id, state.name, state.kind, state.state) == ("fips:17", "Illinois", "state", "IL")
+    assert (state.role, state.mentions, state.first) == ("locator", 1, 37)
+
+
+def test_a_state_named_and_used_as_qualifier_is_one_named_tag() -> None:
+    text = "California sued. Berkeley, California and Oakland, Calif. joined."
+    assert roles(text) == [
+        ("fips:06", "named", 1, 0),  # the named use only, as before roles: the qualifiers do not count
+        ("fips:0606000", "named", 1, text.index("Berkeley")),
+        ("fips:0653000", "named", 1, text.index("Oakland")),
+    ]
+    later = "Berkeley, California joined; California sued."  # named after its qualifier use: first is the named use
+    assert roles(later) == [("fips:0606000", "named", 1, 0), ("fips:06", "named", 1, later.index("California sued"))]
+
+
+def test_multiple_qualifiers_of_several_states() -> None:
+    text = "Letters went to Chicago, Ill., Cook County, IL, Gary, Ind. and Springfield, Illinois."
+    assert roles(text) == [
+        ("fips:1714000", "named", 1, text.index("Chicago")),
+        ("fips:17", "locator", 3, text.index("Ill.")),
+        ("fips:17031", "named", 1, text.index("Cook")),
+        ("fips:1827000", "named", 1, text.index("Gary")),
+        ("fips:18", "locator", 1, text.index("Ind.")),
+        ("fips:1772000", "named", 1, text.index("Springfield")),
+    ]
+
+
+def test_a_state_in_the_title_does_not_make_it_named() -> None:
+    # titles are not scanned for jurisdictions (only the document type reads them): the body decides the roles
+    body = "The Department sued Berkeley, California over its ordinance."
+    assert (
+        roles(body, title="California city sued")
+        == roles(body)
+        == [
+            ("fips:0606000", "named", 1, body.index("Berkeley")),
+            ("fips:06", "locator", 1, body.index("California")),
+        ]
+    )
+    assert roles("The Department filed a brief.", title="California sues Berkeley") == []
+
+
+def test_no_locator_without_a_reported_place() -> None:
+    assert roles("The office at 219 S. Dearborn St., Chicago, IL 60604 wrote.") == []  # an address: low signal
+    assert roles("ICE's office in Arlington, Va. replied.") == []  # no such place in the gazetteer
+    assert roles("Officials in Washington, D.C. met.") == [("fips:11", "named", 1, 13)]  # DC locates itself
+
+
+def test_role_is_the_last_field_with_a_default() -> None:
+    tag = JurisdictionTag("fips:17", "Illinois", "state", "IL", 1, 0)
+    assert tag.role == "named"
+    assert list(tag.to_dict()) == ["id", "name", "kind", "state", "mentions", "first", "role"]
+    assert classify("Gary, Ind.").to_dict()["jurisdictions"][1] == {
+        "id": "fips:18",
+        "name": "Indiana",
+        "kind": "state",
+        "state": "IN",
+        "mentions": 1,
+        "first": 6,
+        "role": "locator",
+    }
+
+
+def test_resolve_gives_the_place_not_its_locator() -> None:
+    tag = resolve_jurisdiction("Berkeley, California")
+    assert tag is not None and (tag.id, tag.role) == ("fips:0606000", "named")
 
 
 def test_lower_case_text_is_not_a_place() -> None:

@@ -54,11 +54,13 @@ def test_batch_is_normalized_classified_and_stored(worker: IngestSettings) -> No
     assert report.messages[0].startswith("https://www.justice.gov/opa/pr/release-2: unreadable date")
     assert report.messages[1].startswith("dropped unusable document https://www.justice.gov/opa/pr/release-3")
     rows = _rows(worker.archive_url, "SELECT url, published_at, doc_type, metadata FROM documents ORDER BY url")
-    tags = _rows(worker.archive_url, "SELECT DISTINCT jurisdiction_id FROM document_jurisdictions")
+    tags = _rows(
+        worker.archive_url, "SELECT DISTINCT jurisdiction_id, role FROM document_jurisdictions ORDER BY jurisdiction_id"
+    )
     assert [r.url.rsplit("-", 1)[1] for r in rows] == ["1", "2"]
     assert rows[0].published_at is not None and rows[1].published_at is None
     assert {r.doc_type for r in rows} == {"letter"}
-    assert [t[0] for t in tags] == ["fips:4260000"]
+    assert [tuple(t) for t in tags] == [("fips:42", "locator"), ("fips:4260000", "named")]  # "Philadelphia, Pa."
     assert all("signatures" not in r.metadata for r in rows)  # crawl state is not document metadata
     state = _rows(worker.archive_url, "SELECT source, key, signature FROM source_state ORDER BY key")
     assert [tuple(r) for r in state] == [("doj_news", r.url, f"sig-{r.url[-1]}") for r in rows]

@@ -75,7 +75,9 @@ def _lower(text: str) -> str:
 
 
 def classify(text: str, *, title: str | None = None, url: str | None = None, form: str | None = None) -> Classification:
-    """Classify one document. Offsets (``start``, ``end``, ``first``) index ``text``."""
+    """Classify one document. Offsets (``start``, ``end``, ``first``) index ``text``; ``title`` only informs the
+    document type. Jurisdiction tags are ``"named"``, or ``"locator"`` for a state that only qualifies a place
+    ("Berkeley, California"; see :mod:`~lawwatch.pipeline.classify.jurisdictions`)."""
     text = text or ""
     lowered = _lower(text)  # lower-cased once for every recogniser; offsets must stay those of ``text``
     if len(lowered) != len(text):

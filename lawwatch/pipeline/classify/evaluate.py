@@ -10,7 +10,9 @@ Each document ``NAME.txt`` has a label file ``NAME.expected.json``::
      "statutes": [["8", "1373", null]],                   # must be found: [title, section, subsection]
      "not_statutes": [["8", "1373", null]]}               # must not be found
 
-Jurisdiction labels are exhaustive: a found id that is neither required nor allowed is a false positive.
+Jurisdiction labels are exhaustive: a found id that is neither required nor allowed is a false positive. Only
+*named* tags are compared: a locator (a state that only qualifies a place, "Gary, Ind.") says where a place is,
+not what the document is about, so it is neither found nor wrong, whatever the labels say of its id.
 Statutes are compared as (title, section, subsection) sets; a found citation that is not required is a false hit.
 """
 
@@ -20,6 +22,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from lawwatch.pipeline.classify.jurisdictions import NAMED
 
 THRESHOLDS = {
     "statute_recall": 1.0,
@@ -110,7 +114,7 @@ def evaluate(directory: Path) -> Report:
             report.errors.append(
                 f"{name}: statutes missing {sorted(want - found, key=str)} wrong {sorted(wrong, key=str)}"
             )
-        ids = {j.id for j in result.jurisdictions}
+        ids = {j.id for j in result.jurisdictions if j.role == NAMED}  # locators are not subjects: not compared
         need = set(label.get("jurisdictions", []))
         allowed = need | set(label.get("allow_jurisdictions", []))
         fp = (ids - allowed) | (ids & set(label.get("not_jurisdictions", [])))

@@ -22,6 +22,12 @@ doubt (qualifiers, explicit forms, unambiguous names):
   "Lima") resolve to the one candidate in a context state; a homonym also resolves to a namesake of 200,000+
   people ten times larger than any other ("Dallas"); the rest are dropped.
 
+Each tag has a role. A jurisdiction the text names is ``"named"`` (``mentions`` and ``first`` count those names
+only). A state (or territory, or DC) that the text uses only as the qualifier of a reported place ("Berkeley,
+California", "Chicago, Ill.", "Cook County, IL") is a ``"locator"``: it says where the place is, it is not what the
+document is about; its ``mentions`` and ``first`` count and place those qualifier uses. A state both named and used
+as a qualifier is one named tag. Alert rules and filters match locators only with ``within`` (``pipeline.filters``).
+
 Addresses ("Washington, DC 20530"), datelines ("CHICAGO –") and the names of cited cases ("City of Chicago v.
 Sessions, 888 F.3d 272") are low signal: a jurisdiction seen only there is not reported; it is listed in
 ``signals["low_signal"]`` instead. Every dropped name is listed in ``signals["dropped"]`` with the reason.
@@ -51,6 +57,9 @@ from lawwatch.pipeline.classify.gazetteer import (
     load,
 )
 
+NAMED = "named"  # the document names the jurisdiction
+LOCATOR = "locator"  # a state that only locates a place the document names ("Berkeley, California")
+
 
 @dataclass(frozen=True, slots=True)
 class JurisdictionTag:
@@ -60,6 +69,7 @@ class JurisdictionTag:
     state: str
     mentions: int
     first: int
+    role: str = NAMED  # NAMED | LOCATOR; last, with a default, so positional constructions keep working
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,6 +117,7 @@ class _Mention:
     end: int
     key: Key
     qual: str | None = None
+    qual_at: int = -1  # offset of the qualifier's state form ("California" in "Berkeley, California")
     low_signal: str | None = None  # "address" | "dateline"
     in_state_list: bool = False  # "Oregon, Washington and California": a list of states
     qual_miss: bool = False  # followed by a state that has no place of this name ("Arlington, Va.")
@@ -127,6 +138,18 @@ def _qualifier(gaz: Gazetteer) -> re.Pattern[str]:
         _QUALIFIER[:] = [gaz.state_forms, _qualifier_re(tuple(gaz.state_forms))]
     pattern: re.Pattern[str] = _QUALIFIER[1]
     return pattern
+
+
+_STATES: list[Any] = [None, None]  # [entries, {USPS code: index of the state, territory or DC}]
+
+
+def _state_index(gaz: Gazetteer) -> dict[str, int]:
+    """The entry of each state-level code: states, territories and DC (whose entry is "consolidated"), the entries
+    with a two-digit FIPS code."""
+    if _STATES[0] is not gaz.entries:
+        _STATES[:] = [gaz.entries, {e.state: i for i, e in enumerate(gaz.entries) if len(e.fips) == 2}]
+    index: dict[str, int] = _STATES[1]
+    return index
 
 
 def _capitalised(span: str) -> bool:
@@ -248,6 +271,7 @@ def _qualify(gaz: Gazetteer, text: str, mentions: list[_Mention]) -> list[_Menti
             state = gaz.state_forms[q.group(1)]
             if any(entries[i].state == state and entries[i].kind not in _STATE_KINDS for i, _ in m.key.candidates):
                 m.qual = state
+                m.qual_at = q.start(1)
                 consumed = q.end()
             elif not m.key.flags & HAS_STATE:  # HAS_STATE: some candidate is a state or territory (gazetteer.build)
                 m.qual_miss = True
@@ -381,15 +405,25 @@ def find_jurisdictions(
             resolved.append((m, i))
     counts: dict[int, list[int]] = {}
     low_only: dict[int, str] = {}
+    located: dict[str, list[int]] = {}  # state code -> offsets of its qualifier uses, for reported places only
     for m, i in resolved:
         if m.low_signal:
             low_only.setdefault(i, m.low_signal)
             continue
         counts.setdefault(i, []).append(m.start)
+        if m.qual:
+            located.setdefault(m.qual, []).append(m.qual_at)
     tags = []
     for i, starts in counts.items():
         e = gaz.entries[i]
         tags.append(JurisdictionTag(e.id, e.name, e.kind, e.state, len(starts), min(starts)))
+    if located:
+        states = _state_index(gaz)
+        for code, offsets in located.items():
+            i = states.get(code, -1)
+            if i >= 0 and i not in counts:  # a state also named on its own is one named tag
+                e = gaz.entries[i]
+                tags.append(JurisdictionTag(e.id, e.name, e.kind, e.state, len(offsets), min(offsets), LOCATOR))
     tags.sort(key=lambda t: t.first)
     signals: dict[str, Any] = {}
     low = {gaz.entries[i].id: why for i, why in low_only.items() if i not in counts}
@@ -421,7 +455,8 @@ def resolve(query: str) -> JurisdictionTag | None:
         st = m.group(2).strip()
         q = f"{m.group(1)}, {st.upper() if len(st.replace('.', '')) == 2 else st.title()}"
     tags, _ = find_jurisdictions(q, lenient=True)
-    if not tags:
+    named = [t for t in tags if t.role == NAMED]  # "Cook County, IL": the county, not its locator
+    if not named:
         return None
-    t = tags[0]
+    t = named[0]
     return JurisdictionTag(t.id, t.name, t.kind, t.state, 0, 0)
