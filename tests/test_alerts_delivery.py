@@ -284,3 +284,35 @@ def test_sqlite_allows_one_dispatcher_at_a_time(sqlite_archive: Archive, tmp_pat
             dispatcher(sqlite_archive, config).run_once()
     assert isinstance(dispatcher(sqlite_archive, config), Dispatcher)
     assert dispatcher(sqlite_archive, config).run_once().sent == 0
+
+
+def test_state_rule_skips_a_state_that_only_locates_a_place_unless_within(archive: Archive, tmp_path: Path) -> None:
+    rules = """
+[[alerts.rules]]
+name = "california"
+jurisdictions = ["California"]
+targets = [{targets}]
+
+[[alerts.rules]]
+name = "california-within"
+jurisdictions = ["California"]
+within = true
+targets = [{targets}]
+"""
+    config = alert_settings(tmp_path, _url(archive), rules=rules)
+    run_ingest(
+        archive,
+        config,
+        [
+            letter(1, place="the City of Berkeley, California"),  # California only locates Berkeley
+            letter(2, place="Los Angeles County"),  # inside California, the state not written at all
+            letter(3, place="the State of California"),  # the state itself
+        ],
+    )
+    matched = sorted((r["rule"], r["document_id"]) for r in outbox(archive))
+    assert matched == [
+        ("california", 3),
+        ("california-within", 1),
+        ("california-within", 2),
+        ("california-within", 3),
+    ]

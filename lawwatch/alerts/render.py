@@ -41,7 +41,8 @@ def statute_label(title: str | None, section: str, subsection: str | None = None
 
 
 def alert_document(doc: Document, marks: Sequence[str] = ()) -> AlertDocument:
-    links = sorted(doc.jurisdictions, key=lambda link: (link.first_offset, link.jurisdiction_id))
+    named = [link for link in doc.jurisdictions if link.role != "locator"]  # a locator only says where a place is
+    links = sorted(named, key=lambda link: (link.first_offset, link.jurisdiction_id))
     statutes = list(dict.fromkeys(statute_label(s.title, s.section, s.subsection) for s in doc.statutes))
     return AlertDocument(
         id=doc.id,
@@ -100,6 +101,8 @@ def why_of(data: dict[str, Any] | None) -> tuple[Why, tuple[Change, ...]]:
 def _marks(why: Why, doc: Document) -> list[str]:
     marks = list(why.words)
     for link in doc.jurisdictions:
+        if link.role == "locator":
+            continue
         if link.jurisdiction.name and (
             not why.jurisdictions or any(link.jurisdiction.name in j for j in why.jurisdictions)
         ):
