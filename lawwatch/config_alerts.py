@@ -173,7 +173,7 @@ def _address(t: cs.Table, key: str, text: str) -> str:
 
 
 def _unique(t: cs.Table, seen: dict[str, str], what: str) -> str:
-    name = t.text("name")
+    name = str(t.text("name"))
     if name in seen:
         raise t.error("name", f'duplicate {what} name "{name}" (first used by {seen[name]})')
     seen[name] = t.where
@@ -270,7 +270,7 @@ def _rules(tables: list[cs.Table], source_ids: set[str], target_names: set[str])
             query=t.text("query", "", empty=True),
             within=t.flag("within", False),
             timezone=zone,
-            on_update=on_update,  # type: ignore[arg-type]  # checked above
+            on_update=on_update,
             max_age=_duration(t, "max_age"),
         )
         object.__setattr__(rule, "filter", _filter(t, rule))

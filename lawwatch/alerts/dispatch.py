@@ -95,9 +95,9 @@ class Claim:
 def backoff(attempts: int, base: float, rng: random.Random, retry_after: float | None = None) -> float:
     """Seconds before the next try after ``attempts`` failures: ``base·2^(attempts-1)`` capped at an hour, with
     "equal jitter" (between half and all of it), never less than the provider's ``Retry-After``."""
-    ceiling = min(BACKOFF_CAP, base * 2 ** max(0, attempts - 1))
+    ceiling = min(BACKOFF_CAP, base * 2.0 ** max(0, attempts - 1))
     delay = ceiling / 2 + rng.random() * ceiling / 2
-    return max(delay, retry_after or 0.0)
+    return float(max(delay, retry_after or 0.0))
 
 
 class Dispatcher:

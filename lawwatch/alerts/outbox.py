@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -145,6 +145,7 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> int:
     dialect = session.get_bind().dialect.name
     maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = OutboxEntry.__table__
+    assert isinstance(table, Table)
     added = 0
     for start in range(0, len(rows), 400):
         chunk = rows[start : start + 400]

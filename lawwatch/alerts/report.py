@@ -51,8 +51,11 @@ def status_report(session: Session, now: datetime | None = None) -> list[dict[st
         .order_by(OutboxEntry.id.desc())
     ).all()
     for rule, target, error in errors:
-        entry = report.get((rule, target))
-        if entry is not None and "last_error" not in entry:
+        found = report.get((rule, target))
+        if found is None:
+            continue
+        entry = found
+        if "last_error" not in entry:
             entry["last_error"] = error
     return list(report.values())
 

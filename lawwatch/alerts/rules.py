@@ -58,7 +58,8 @@ class ResolvedRule:
         trigger = CronTrigger.from_crontab(schedule.cron or "", timezone=ZoneInfo(self.timezone))
         fire = trigger.get_next_fire_time(None, now.astimezone(ZoneInfo(self.timezone)))
         assert fire is not None
-        return fire.astimezone(now.tzinfo)
+        when: datetime = fire.astimezone(now.tzinfo)
+        return when
 
 
 def explain(rule: ResolvedRule, doc: FilterableDocument) -> dict[str, Any]:
