@@ -123,32 +123,37 @@ class Dispatcher:
         self._postgres = archive.dialect == "postgresql"
 
     # ------------------------------------------------------------------ loop
-    def run_once(self, *, limit: int | None = None) -> DispatchStats:
-        """Send everything due now (at most ``limit`` units); raise ``DispatcherBusy`` on a locked SQLite archive."""
-        stats = DispatchStats()
+    def run_once(self, *, limit: int | None = None, stop: threading.Event | None = None) -> DispatchStats:
+        """Send everything due now (at most ``limit`` units; none more once ``stop`` is set); raise
+        ``DispatcherBusy`` on a locked SQLite archive."""
         with self._exclusive():
-            done = 0
-            while limit is None or done < limit:
-                claim = self._claim()
-                if claim is None:
-                    break
-                self._deliver(claim, stats)
-                done += 1
+            return self._drain(limit, stop)
+
+    def _drain(self, limit: int | None, stop: threading.Event | None) -> DispatchStats:
+        stats = DispatchStats()
+        done = 0
+        while (limit is None or done < limit) and not (stop is not None and stop.is_set()):
+            claim = self._claim()
+            if claim is None:
+                break
+            self._deliver(claim, stats)
+            done += 1
         return stats
 
     def run(self, stop: threading.Event, *, interval: float | None = None) -> None:
-        """Dispatch every ``interval`` seconds (``alerts.dispatch_interval``) until ``stop`` is set."""
+        """Dispatch every ``interval`` seconds (``alerts.dispatch_interval``) until ``stop`` is set; a round in
+        progress ends after the alert being sent. On SQLite the dispatch lock is held from start to stop, so a
+        second dispatcher refuses (``DispatcherBusy``) instead of taking turns with this one."""
         every = self.alerts.dispatch_interval if interval is None else interval
-        while not stop.is_set():
-            try:
-                stats = self.run_once()
-                if stats.sent or stats.failed or stats.retried:
-                    log.info("dispatch: %s", stats.as_dict())
-            except DispatcherBusy as exc:
-                log.warning("%s", exc)
-            except Exception:  # one bad round must not end the service; the next round tries again
-                log.exception("dispatch round failed")
-            stop.wait(every)
+        with self._exclusive():
+            while not stop.is_set():
+                try:
+                    stats = self._drain(None, stop)
+                    if stats.sent or stats.failed or stats.retried:
+                        log.info("dispatch: %s", stats.as_dict())
+                except Exception:  # one bad round must not end the service; the next round tries again
+                    log.exception("dispatch round failed")
+                stop.wait(every)
 
     # ------------------------------------------------------------------ claim
     def _claim(self) -> Claim | None:

@@ -155,6 +155,9 @@ def preview_cmd(app: App, document_id: int, as_json: bool) -> None:
 
     with app.archive.session() as session:
         rows = preview(session, app.config, resolve_rules(app.config), document_id)
+    for row in rows:  # the channels' payloads (dataclasses, email messages) as plain data
+        if "messages" in row:
+            row["messages"] = {target: _message_data(m) for target, m in row["messages"].items()}
     if as_json:
         emit_json({"document_id": document_id, "rules": rows})
         return
@@ -171,11 +174,39 @@ def preview_cmd(app: App, document_id: int, as_json: bool) -> None:
                 click.echo(f"  → {target}: {_summary(message)}")
 
 
-def _summary(message: Any) -> str:
-    if isinstance(message, dict):
-        return str(message.get("text") or message)[:200]
-    subject = getattr(message, "get", lambda _k: None)("Subject")
-    return str(subject or message)[:200]
+def _summary(data: dict[str, Any]) -> str:
+    return str(data.get("text") or data.get("subject") or data.get("event") or data)[:200]
+
+
+def _message_data(message: Any) -> dict[str, Any]:
+    """A rendered message as JSON-able data: Slack ``{text, blocks}``, email ``{subject, to, text, html, …}``,
+    webhook ``{body (the JSON sent), event, delivery_id}``."""
+    import dataclasses
+    import json
+    from email.message import EmailMessage
+    from email.utils import getaddresses
+
+    if isinstance(message, EmailMessage):
+        parts = {kind: message.get_body(preferencelist=(kind,)) for kind in ("plain", "html")}
+        return {
+            "subject": str(message["Subject"]),
+            "from": str(message["From"]),
+            "to": [address for _name, address in getaddresses([str(v) for v in message.get_all("To", [])])],
+            "message_id": str(message["Message-ID"]),
+            "text": parts["plain"].get_content() if parts["plain"] is not None else None,
+            "html": parts["html"].get_content() if parts["html"] is not None else None,
+        }
+    if dataclasses.is_dataclass(message) and not isinstance(message, type):
+        data = dataclasses.asdict(message)
+        for key, value in data.items():
+            if isinstance(value, bytes):
+                text = value.decode("utf-8", errors="replace")
+                try:
+                    data[key] = json.loads(text)
+                except ValueError:
+                    data[key] = text
+        return data
+    return dict(message) if isinstance(message, dict) else {"text": str(message)}
 
 
 @alerts_group.command("test", cls=LawwatchCommand)
@@ -200,6 +231,8 @@ def test_cmd(app: App, rule: str, targets: Sequence[str]) -> None:
         try:
             result = test_alert(alerts, rule, name)
         except Exception as exc:  # one target's failure is reported, the others still tried
+            if len(names) == 1:  # one target: its error is the one line
+                raise click.ClickException(f"{name}: {exc}") from None
             failures += 1
             click.echo(f"{name}: FAILED: {exc}", err=True)
         else:

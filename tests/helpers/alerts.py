@@ -1,9 +1,16 @@
 """Settings and documents for alert tests: a config whose targets point at the local Slack and SMTP servers, and
-documents shaped like the 2017 DOJ letters (real classifier, real ingest service)."""
+documents shaped like the 2017 DOJ letters (real classifier, real ingest service); ``lawwatch`` subprocesses
+(``lawwatch_cli``, ``DispatcherProcess``) for tests that kill or race dispatchers."""
 
 from __future__ import annotations
 
 import itertools
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -122,3 +129,83 @@ def outbox(archive: Archive) -> list[dict[str, Any]]:
     with archive.session() as session:
         rows = session.scalars(sa.select(OutboxEntry).order_by(OutboxEntry.id)).all()
         return [{name: getattr(row, name) for name in columns} for row in rows]
+
+
+def letter_number(message: dict[str, Any]) -> int | None:
+    """The ``n`` of the ``letter(n)`` a Slack message is about (from its fallback text), or None."""
+    found = re.search(r"letter number (\d+) on", str(message.get("text", "")))
+    return int(found.group(1)) if found else None
+
+
+def lawwatch_env(token: str = TOKEN) -> dict[str, str]:
+    """The environment of a ``python -m lawwatch`` subprocess: the test Slack token, no archive or config override."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LAWWATCH_DATABASE_URL", "LAWWATCH_CONFIG")}
+    env["SLACK_BOT_TOKEN"] = token
+    return env
+
+
+def lawwatch_cli(config: Config, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """``python -m lawwatch --config <config's file> ARGS`` run to the end (at most ``timeout`` seconds)."""
+    command = [sys.executable, "-m", "lawwatch", "--config", str(config.path), *args]
+    return subprocess.run(command, env=lawwatch_env(), capture_output=True, text=True, timeout=timeout)
+
+
+class DispatcherProcess:
+    """``lawwatch alerts dispatch --interval S`` in a subprocess (standard error in ``log``), as a context manager
+    that SIGKILLs it on exit if it still runs. ``wait_ready`` waits for its start line: Python's start-up is not
+    part of the time a test lets it work."""
+
+    READY = "dispatching every"
+
+    def __init__(self, config: Config, log: Path, *, interval: float = 0.05) -> None:
+        self.log = log
+        command = [sys.executable, "-m", "lawwatch", "--config", str(config.path), "alerts", "dispatch"]
+        self.command = [*command, "--interval", str(interval)]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> DispatcherProcess:
+        with open(self.log, "wb") as err:
+            self.process = subprocess.Popen(
+                self.command, env=lawwatch_env(), stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.kill()
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Return once the dispatcher printed its start line; fail if it exits or ``timeout`` passes first."""
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.READY in self.output():
+                return
+            if self.process.poll() is not None:
+                raise AssertionError(f"dispatcher exited with {self.process.returncode}: {self.output()}")
+            time.sleep(0.01)
+        raise AssertionError(f"dispatcher not ready after {timeout} s: {self.output()}")
+
+    def kill(self) -> None:
+        """SIGKILL, and reap it."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def terminate(self, timeout: float = 20.0) -> int:
+        """SIGTERM; its exit code once it stopped (SIGKILL and fail after ``timeout`` seconds)."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"dispatcher still running {timeout} s after SIGTERM: {self.output()}") from None
