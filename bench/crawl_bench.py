@@ -85,14 +85,22 @@ def run_bare(start_url: str, concurrency: int) -> dict[str, Any]:
         def parse_release(self, response: Any) -> Any:
             yield {"title": response.css("title::text").get()}
 
-    process = CrawlerProcess({
-        "LOG_LEVEL": "ERROR", "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False,
-        "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
-        "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": False, "COOKIES_ENABLED": False,
-        # the same item concurrency as lawwatch's crawler settings, so neither side pays Scrapy's default of 100
-        # asyncio workers per callback output and the ratio measures lawwatch's own work
-        "CONCURRENT_ITEMS": CONCURRENT_ITEMS,
-    })
+    process = CrawlerProcess(
+        {
+            "LOG_LEVEL": "ERROR",
+            "TELNETCONSOLE_ENABLED": False,
+            "REMOTE_CONTROL_ENABLED": False,
+            "CONCURRENT_REQUESTS": concurrency,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+            "DOWNLOAD_DELAY": 0,
+            "AUTOTHROTTLE_ENABLED": False,
+            "ROBOTSTXT_OBEY": False,
+            "COOKIES_ENABLED": False,
+            # the same item concurrency as lawwatch's crawler settings, so neither side pays Scrapy's default of 100
+            # asyncio workers per callback output and the ratio measures lawwatch's own work
+            "CONCURRENT_ITEMS": CONCURRENT_ITEMS,
+        }
+    )
     crawler = process.create_crawler(TitleSpider)
     process.crawl(crawler)
     process.start()
@@ -145,8 +153,13 @@ def main() -> None:
         "release_pages": releases,
         "concurrency": args.concurrency,
         "bare": {"pages": bare["pages"], "seconds": round(bare["seconds"], 2), "pages_per_s": round(bare_rate, 1)},
-        "lawwatch": {"pages": first["pages"], "seconds": round(first["seconds"], 2), "pages_per_s": round(full_rate, 1),
-                     "new": first["new"], "status": first["status"]},
+        "lawwatch": {
+            "pages": first["pages"],
+            "seconds": round(first["seconds"], 2),
+            "pages_per_s": round(full_rate, 1),
+            "new": first["new"],
+            "status": first["status"],
+        },
         "throughput_ratio": round(full_rate / bare_rate, 3),
         "first_crawl_requests": first_requests,
         "second_crawl_requests": second_requests,
@@ -154,8 +167,10 @@ def main() -> None:
         "request_ratio": round(second_requests / first_requests, 4),
     }
     print(json.dumps(report, indent=2))
-    print(f"throughput ratio {report['throughput_ratio']} (goal >= 0.7); "
-          f"second/first requests {report['request_ratio']} (goal <= 0.02)")
+    print(
+        f"throughput ratio {report['throughput_ratio']} (goal >= 0.7); "
+        f"second/first requests {report['request_ratio']} (goal <= 0.02)"
+    )
 
 
 if __name__ == "__main__":

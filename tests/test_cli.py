@@ -86,6 +86,10 @@ def test_search_json_filters_and_csv(loaded: Lawwatch) -> None:
         (["search", '"unbalanced'], 1, "unbalanced"),
         (["search", "x", "--jurisdiction", "Atlantis"], 1, "unknown jurisdiction 'Atlantis'"),
         (["search", "x", "--since", "someday"], 2, "is not a date"),
+        (["search", "x", "--since", "2017"], 2, "needs a year, a month and a day"),  # issue 9: a year range
+        (["search", "x", "--jurisdiction", "Springfield"], 1, "'Springfield' is ambiguous: did you mean"),
+        (["export", "--jurisdiction", "Cook County"], 1, "Cook County, IL"),
+        (["reclassify", "--since", "someday"], 2, "is not a date"),
         (["search", "x", "--json", "--csv"], 2, "choose one of --json and --csv"),
         (["show", "999999"], 1, "no document with id 999999"),
         (["reclassify"], 2, "say which documents"),
@@ -134,6 +138,19 @@ def test_export_csv_with_filter(loaded: Lawwatch) -> None:
     rows = list(csv.DictReader(io.StringIO(loaded("export", "--format", "csv", "--jurisdiction", "Chicago").stdout)))
     assert len(rows) >= 2
     assert all("fips:1714000" in r["jurisdictions"].split(";") for r in rows)
+
+
+def test_within_widens_a_state_in_search_and_export(loaded: Lawwatch) -> None:
+    def found(*args: str) -> tuple[set[int], set[int]]:
+        searched = loaded.json("search", "", "--jurisdiction", "Illinois", *args)
+        exported = loaded("export", "--jurisdiction", "Illinois", *args).stdout.splitlines()
+        assert isinstance(searched, dict)
+        return {h["id"] for h in searched["hits"]}, {json.loads(line)["id"] for line in exported}
+
+    named, named_export = found()
+    within, within_export = found("--within")
+    assert named == named_export and within == within_export
+    assert named and named < within  # Chicago, Cook County and "…, Illinois" mentions count with --within
 
 
 def test_status_shows_import_runs(loaded: Lawwatch) -> None:

@@ -18,7 +18,8 @@ from twisted.python.failure import Failure
 from lawwatch.config import SourceConfig
 from lawwatch.config_schema import Secret
 from lawwatch.crawler import content
-from lawwatch.crawler.base import KnownIndex
+from lawwatch.crawler.base import KnownIndex, Listed
+from lawwatch.crawler.context import WalkBoundary
 from lawwatch.crawler.items import DocumentItem
 from lawwatch.crawler.spiders import courtlistener, news_rss, pacer_rss
 from lawwatch.errors import CrawlError
@@ -26,6 +27,7 @@ from lawwatch.errors import CrawlError
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 TOKEN = "cl-test-token-9f8e7d6c5b4a"
 CL = "https://www.courtlistener.com"
+QUERY = courtlistener.DEFAULT_QUERIES[0]
 CHN = "https://www.courthousenews.com"
 PHILA_GUID = "https://ecf.paed.uscourts.gov/cgi-bin/DktRpt.pl?533128&612"
 
@@ -179,21 +181,19 @@ def test_pacer_filters_forms_and_metadata() -> None:
 
 def test_pacer_skips_known_entries_unless_changed() -> None:
     known = KnownIndex(source="pacer_rss")
-    spider = make(
-        pacer_rss.PacerRssSpider,
-        "https://ecf.{court}.uscourts.gov",
-        known=known,
-        courts=["paed"],
-        docket_numbers=["2:17-cv-03894"],
-    )
-    items = _pacer_parse(spider, example("pacer_rss", "parse__paed_philadelphia.xml"))
+
+    def crawl() -> Any:  # one spider per crawl: it lists each entry once
+        options: dict[str, Any] = {"courts": ["paed"], "docket_numbers": ["2:17-cv-03894"]}
+        return make(pacer_rss.PacerRssSpider, "https://ecf.{court}.uscourts.gov", known=known, **options)
+
+    items = _pacer_parse(crawl(), example("pacer_rss", "parse__paed_philadelphia.xml"))
     for item in items:
         known.add(url=item.url, external_id=item.external_id, signature=item.listing_signature)
-    assert _pacer_parse(spider, example("pacer_rss", "parse__paed_philadelphia.xml")) == []
+    assert _pacer_parse(crawl(), example("pacer_rss", "parse__paed_philadelphia.xml")) == []
     edited = example("pacer_rss", "parse__paed_philadelphia.xml").replace(
         b"[Memorandum and/or Opinion]", b"[Memorandum and/or Opinion (corrected)]"
     )
-    again = _pacer_parse(spider, edited)
+    again = _pacer_parse(crawl(), edited)
     assert [i.external_id for i in again] == [items[0].external_id]
 
 
@@ -311,16 +311,52 @@ def test_courtlistener_cursor_paging() -> None:
 
 def test_courtlistener_stops_at_an_all_known_page_unless_backfilling() -> None:
     known = KnownIndex(source="courtlistener")
+    listed = []
     for cluster in courtlistener.search_results(
         json.loads(example("courtlistener", "parse_search__sanctuary_page1.json"))
     ):
+        external_id = f"cluster:{cluster['cluster_id']}"
+        known.add(url=CL + cluster["path"], external_id=external_id, signature=cluster["signature"])
+        listed.append(Listed(CL + cluster["path"], external_id, True))
+    # no finished walk yet (an earlier one was cut short): the walk goes past the all-known page, "resumed"
+    spider = _cl(known=known)
+    items, requests = _search(spider, "parse_search__sanctuary_page1.json")
+    assert items == [] and [r.meta["page"] for r in requests] == [2]
+    assert spider.context.resumed == spider.context.walks_started == {f"search:{QUERY}"}
+    # the last finished walk began on this page: it stops here
+    known.walks[f"search:{QUERY}"] = WalkBoundary.of(listed[:3], None)
+    spider = _cl(known=known)
+    items, requests = _search(spider, "parse_search__sanctuary_page1.json")
+    assert items == [] and requests == []
+    assert f"search:{QUERY}" in spider.context.walks  # finished: the runner may move the boundary up
+    _, back = _search(_cl(known=known, since=datetime(2017, 1, 1, tzinfo=UTC)), "parse_search__sanctuary_page1.json")
+    assert [r.meta["page"] for r in back] == [2]
+
+
+def test_courtlistener_resumes_past_all_known_pages_to_the_last_finished_walk() -> None:
+    pages = [
+        list(
+            courtlistener.search_results(json.loads(example("courtlistener", f"parse_search__sanctuary_page{n}.json")))
+        )
+        for n in (1, 2)
+    ]
+    known = KnownIndex(source="courtlistener")
+    for cluster in pages[0]:  # page 1 was stored by a crawl that was killed before page 2
         known.add(
             url=CL + cluster["path"], external_id=f"cluster:{cluster['cluster_id']}", signature=cluster["signature"]
         )
-    items, requests = _search(_cl(known=known), "parse_search__sanctuary_page1.json")
-    assert items == [] and requests == []
-    _, back = _search(_cl(known=known, since=datetime(2017, 1, 1, tzinfo=UTC)), "parse_search__sanctuary_page1.json")
-    assert [r.meta["page"] for r in back] == [2]
+    old = pages[1][-1]  # the last finished walk began with the oldest cluster of page 2
+    known.walks[f"search:{QUERY}"] = WalkBoundary.of([Listed(CL + old["path"], None, False)], None)
+    spider = _cl(known=known)
+    _, requests = _search(spider, "parse_search__sanctuary_page1.json")
+    assert [r.meta["page"] for r in requests if r.callback == spider.parse_search] == [2]
+    assert spider.context.resumed == {f"search:{QUERY}"}
+    items, requests = _search(spider, "parse_search__sanctuary_page2.json", page=2)
+    assert {r.url for r in requests} == {CL + c["path"] for c in pages[1]}  # page 2's clusters are fetched
+    first_page = WalkBoundary.of([Listed(CL + c["path"], f"cluster:{c['cluster_id']}", True) for c in pages[0]], None)
+    # the end of the listing: the walk finished, and its boundary (for the runner to store) is page 1
+    assert list(spider.context.walks) == [f"search:{QUERY}"]
+    assert spider.context.walks[f"search:{QUERY}"].keys == first_page.keys
 
 
 def test_courtlistener_api_and_feed_give_the_same_document_identity() -> None:
@@ -357,6 +393,14 @@ def test_courtlistener_bad_api_pages_fail_visibly(payload: Any) -> None:
     )
     with pytest.raises(CrawlError):
         list(spider.parse_search(resp))
+
+
+def test_courtlistener_binary_api_page_is_a_crawl_error() -> None:
+    """A body Scrapy does not read as text (no ``.json()``) was an AttributeError traceback (found by mypy)."""
+    url = CL + "/api/rest/v4/search/?q=x"
+    resp = response(Response, url, b"\x89PNG\r\n", {"page": 1}, {"Content-Type": "image/png"})
+    with pytest.raises(CrawlError, match=r"not JSON \(image/png\)"):
+        list(_cl().parse_search(resp))
 
 
 def test_courtlistener_empty_court_feed_is_a_sanity_error() -> None:
@@ -423,7 +467,8 @@ def test_news_known_items_are_not_fetched_again_but_edited_ones_are() -> None:
         b"advanced out of committee on a party-line vote Wednesday",
         b"advanced out of committee on a 5-2 vote Wednesday",
     )
-    _, requests = _news_feed(spider, edited)
+    next_crawl = make(news_rss.NewsRssSpider, CHN, known=known)  # one spider per crawl: it lists each item once
+    _, requests = _news_feed(next_crawl, edited)
     assert [r.url for r in requests] == [CHN + "/drought-relief-bill-clears-state-senate-committee/"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ from lawwatch.pipeline.db import Archive
 from lawwatch.pipeline.doctypes import DOC_TYPES, DocType
 from lawwatch.pipeline.filters import DocumentFilter, FilterableDocument, parse_when
 from lawwatch.pipeline.normalize import NormalizedDocument
-from lawwatch.pipeline.query import document_filters, iter_documents
+from lawwatch.pipeline.query import iter_documents
 from lawwatch.pipeline.search import Order, search
 from lawwatch.pipeline.store import store_documents
 from lawwatch.pipeline.textquery import FTS5_TOKENIZE
@@ -105,6 +105,7 @@ def _query(rng: random.Random) -> str:
 class Generated:
     archive: Archive
     by_id: dict[int, NormalizedDocument]
+    seen_via: dict[int, frozenset[str]]  # the sources besides its own each document was seen under
 
 
 @pytest.fixture
@@ -113,7 +114,20 @@ def generated(archive: Archive) -> Iterator[Generated]:
     docs = [_document(rng) for _ in range(160)]
     with archive.session() as session:
         results = store_documents(session, docs)
-    yield Generated(archive, {r.document_id: doc for r, doc in zip(results, docs, strict=True)})
+    # a third of them are seen again via another source (or "nowhere", which filters also name): the same URL, so
+    # the same document, stored by its first source and seen via both
+    again = [replace(doc, source=rng.choice((*SOURCES, "nowhere"))) for doc in docs if rng.random() < 0.35]
+    with archive.session() as session:
+        seen = store_documents(session, again)
+    seen_via: dict[int, set[str]] = {r.document_id: set() for r in results}
+    for result in seen:
+        assert result.outcome == "unchanged"
+        seen_via[result.document_id].add(result.source)
+    yield Generated(
+        archive,
+        {r.document_id: doc for r, doc in zip(results, docs, strict=True)},
+        {i: frozenset(sources) for i, sources in seen_via.items()},
+    )
 
 
 def _search_ids(archive: Archive, flt: DocumentFilter, order: Order = "newest", page: int = 9) -> list[int]:
@@ -131,7 +145,11 @@ def _search_ids(archive: Archive, flt: DocumentFilter, order: Order = "newest", 
 
 def _agree(generated: Generated, flt: DocumentFilter, rows: list[FilterableDocument], ids: list[int]) -> set[int]:
     expected = {i for i, row in zip(ids, rows, strict=True) if flt.matches(row)}
-    normalized = {i for i, doc in generated.by_id.items() if flt.matches(FilterableDocument.from_normalized(doc))}
+    normalized = {
+        i
+        for i, doc in generated.by_id.items()
+        if flt.matches(replace(FilterableDocument.from_normalized(doc), sources=generated.seen_via[i]))
+    }
     assert normalized == expected, flt
     with generated.archive.session() as session:
         exported = [doc.id for doc in iter_documents(session, flt, chunk=25)]
@@ -180,16 +198,23 @@ def test_queries_agree_with_matches(generated: Generated) -> None:
     assert matched > 40
 
 
-def test_legacy_document_filters_is_the_filter(generated: Generated) -> None:
-    since = datetime(2017, 4, 1, tzinfo=UTC)
-    with generated.archive.session() as session:
-        legacy = [d.id for d in iter_documents(session, document_filters(sources=["doj"], since=since))]
-        new = [d.id for d in iter_documents(session, DocumentFilter(sources=("doj",), published_since=since))]
-    assert legacy == new and legacy
-    with pytest.raises(QueryError):
-        document_filters(since=datetime(2017, 1, 1))  # naive: rejected for export too now
-    with pytest.raises(QueryError):
-        document_filters(statutes=[("8", "")])
+def test_a_source_means_seen_via_it(archive: Archive) -> None:
+    """A release stored first by doj_news and then seen via doj_api is doj_api's too, for every rendering."""
+    html = normalized_document(title="Letters", body="Letters to jurisdictions", source="doj_news")
+    with archive.session() as session:
+        (first,) = store_documents(session, [html])
+        (second,) = store_documents(session, [replace(html, source="doj_api", external_id="uuid-1")])
+    assert (first.outcome, second.outcome) == ("new", "unchanged") and first.document_id == second.document_id
+    for sources, found in ((("doj_api",), True), (("doj_news",), True), (("doj_rss",), False)):
+        flt = DocumentFilter(sources=sources)
+        with archive.session() as session:
+            exported = [d.id for d in iter_documents(session, flt)]
+            (row,) = iter_documents(session)
+            assert flt.matches(FilterableDocument.from_row(row)) is found
+            listed = [h.document_id for h in search(session, filter=flt).hits]
+            matched = [h.document_id for h in search(session, "letters", filter=flt).hits]
+        assert exported == ([first.document_id] if found else [])
+        assert listed == matched == exported
 
 
 def test_export_refuses_a_query(generated: Generated) -> None:
@@ -363,6 +388,42 @@ def test_from_user_resolves_what_people_type() -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Springfield, IL", "fips:1772000"),
+        ("Philadelphia", "fips:4260000"),
+        ("NYC", "fips:3651000"),
+        ("Illinois", "fips:17"),
+        # one place under two gazetteer ids (state-level and county entries): the id documents are tagged with
+        ("District of Columbia", "fips:11"),
+        ("Guam", "fips:66"),
+    ],
+)
+def test_from_user_resolves_places_as_alert_rules_do(name: str, expected: str) -> None:
+    from lawwatch.pipeline.classify import classify
+    from lawwatch.pipeline.places import resolve_place
+
+    assert resolve_place(name).id == expected
+    assert DocumentFilter.from_user(jurisdictions=[name]).jurisdictions == (expected,)
+    if name in ("District of Columbia", "Guam"):
+        assert expected in {j.id for j in classify(f"Officials of {name} received a letter.").jurisdictions}
+
+
+def test_from_user_lists_the_candidates_of_an_ambiguous_place() -> None:
+    from lawwatch.pipeline.places import PlaceError
+
+    with pytest.raises(PlaceError) as info:
+        DocumentFilter.from_user(jurisdictions=["Springfield"])
+    assert {"Springfield, MO", "Springfield, IL", "Springfield, MA"} <= set(info.value.candidates)
+    for name, state in (("New York", "fips:36"), ("Washington", "fips:53"), ("Delaware", "fips:10")):
+        with pytest.raises(PlaceError) as info:  # a state and a city: each candidate, as written, is one place
+            DocumentFilter.from_user(jurisdictions=[name])
+        assert f"{name} State" in info.value.candidates
+        resolved = {c: DocumentFilter.from_user(jurisdictions=[c]).jurisdictions for c in info.value.candidates}
+        assert resolved[f"{name} State"] == (state,) and len(set(resolved.values())) == len(resolved)
+
+
+@pytest.mark.parametrize(
     ("value", "end", "expected"),
     [
         ("2017-10-01", False, datetime(2017, 10, 1, tzinfo=UTC)),
@@ -380,7 +441,11 @@ def test_parse_when(value: Any, end: bool, expected: datetime) -> None:
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"jurisdictions": ["Atlantis, XX"]}, "unknown jurisdiction 'Atlantis, XX': try a name with its state"),
+        ({"jurisdictions": ["Atlantis, XX"]}, "'Atlantis, XX': 'XX' is not a U.S. state or its abbreviation"),
+        ({"jurisdictions": ["Atlantis"]}, "unknown jurisdiction 'Atlantis'"),
+        ({"jurisdictions": ["Springfield"]}, "'Springfield' is ambiguous: did you mean Springfield, MO / .*IL"),
+        ({"jurisdictions": ["Cook County"]}, "'Cook County' is ambiguous: did you mean .*Cook County, IL"),
+        ({"jurisdictions": ["Chicgo"]}, "unknown jurisdiction 'Chicgo': did you mean Chicago, IL"),
         ({"statutes": ["the constitution"]}, "not a statute citation: 'the constitution': try"),
         ({"doc_types": ["memo"]}, "unknown document type 'memo': choose from letter, ruling"),
         ({"since": "last tuesday"}, "since: 'last tuesday' is not a date like 2017-10-12"),

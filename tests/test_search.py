@@ -317,17 +317,11 @@ def test_query_in_the_filter(archive: Archive, corpus: dict[str, int]) -> None:
         run(archive, "letters", filter=flt)
 
 
-def test_deprecated_filter_keywords_still_work(archive: Archive, corpus: dict[str, int]) -> None:
-    legacy = run(archive, "sanctuary", statutes=[(None, "1373")], doc_types=["lawsuit"], since=d(2018, 1, 1))
-    assert ids(legacy) == [corpus["lawsuit"]]
-    with pytest.raises(QueryError):
-        run(archive, "sanctuary", since=datetime(2017, 1, 1))  # naive
-    with pytest.raises(QueryError):
-        run(archive, "sanctuary", statutes=[("8", "")])
-    with pytest.raises(TypeError, match="not both"):
-        run(archive, "sanctuary", filter=F(), sources=["doj"])
+def test_the_filter_is_given_once_as_a_document_filter(archive: Archive, corpus: dict[str, int]) -> None:
     with pytest.raises(TypeError, match="once"):
         run(archive, F(), filter=F())
+    with pytest.raises(TypeError, match="sources"):  # the separate filter keywords are gone: filter=DocumentFilter
+        run(archive, "sanctuary", sources=["doj"])
 
 
 def test_empty_query_lists_filtered_documents_newest_first(archive: Archive, corpus: dict[str, int]) -> None:

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 import click
 
 from lawwatch.cli._common import App, LawwatchCommand, emit_json, pass_app
-from lawwatch.cli.filters import parse_day
+from lawwatch.cli.filters import DATE
 
 
 @click.command("reclassify", cls=LawwatchCommand)
 @click.option("--all", "everything", is_flag=True, help="re-tag every stored document")
-@click.option("--since", metavar="DATE", help="re-tag documents published on or after DATE")
+@click.option("--since", type=DATE, help="re-tag documents published on or after DATE")
 @click.option("--source", "sources", multiple=True, metavar="ID", help="only this source (repeatable)")
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
@@ -26,11 +26,10 @@ def reclassify_cmd(app: App, everything: bool, since: str | None, sources: Seque
     """
     if not everything and not since and not sources:
         raise click.UsageError("say which documents: --all, --since DATE or --source ID")
+    from lawwatch.pipeline.filters import DocumentFilter
     from lawwatch.pipeline.ingest import reclassify
-    from lawwatch.pipeline.query import document_filters
 
-    conditions = document_filters(sources=list(sources), since=parse_day(since))
-    summary = reclassify(app.archive, conditions)
+    summary = reclassify(app.archive, DocumentFilter.from_user(sources=sources, since=since))
     if as_json:
         emit_json(summary)
     else:

@@ -53,6 +53,11 @@ def _by_name() -> dict[str, tuple[int, ...]]:
     }
 
 
+def _candidate(entry: Entry) -> str:
+    """How to write ``entry`` so that it resolves to it alone: ``New York State`` beside ``New York City, NY``."""
+    return f"{entry.name} State" if entry.kind == "state" else label(entry)
+
+
 def _tag(entry: Entry) -> JurisdictionTag:
     return JurisdictionTag(entry.id, entry.name, entry.kind, entry.state, 0, 0)
 
@@ -82,9 +87,10 @@ def resolve_place(text: str) -> JurisdictionTag:
     if len(found) == 1:
         return _tag(found[0])
     if len(found) > 1:
-        labels = tuple(dict.fromkeys(label(e) for e in found))
-        if len(labels) == 1:  # one place under several forms
-            return _tag(found[0])
+        labels = tuple(dict.fromkeys(_candidate(e) for e in found))
+        if len(labels) == 1:  # one place under several ids (DC and Guam: the state-level and the county entry)
+            tagged = resolve(query)  # the id the classifier gives the place, which documents are tagged with
+            return tagged if tagged is not None and tagged.id in {e.id for e in found} else _tag(found[0])
         shown = " / ".join(labels[:8]) + (f" (and {len(labels) - 8} more)" if len(labels) > 8 else "")
         raise PlaceError(f"{query!r} is ambiguous: did you mean {shown}? Add the state, like {labels[0]!r}", labels)
     tag = resolve(query)  # aliases ("NYC") and forms only the classifier's scanner knows

@@ -233,8 +233,9 @@ class MirrorServer:
             if resource is None:
                 return None
             body = self._rewrite.sub(self._replacement, resource.body)
-            resource = Resource(body, resource.content_type, resource.last_modified, resource.status,
-                                resource.xml, resource.charset)
+            resource = Resource(
+                body, resource.content_type, resource.last_modified, resource.status, resource.xml, resource.charset
+            )
             entry = (resource, etag_of(body))
             self._cache[raw_path] = entry
         return entry
@@ -248,8 +249,7 @@ class MirrorServer:
         with self._count_lock:
             self._counts[path] += 1
         if path == "/robots.txt":
-            send(h, 200, ROBOTS, "text/plain; charset=utf-8", head=head, etag=etag_of(ROBOTS),
-                 modified=ROBOTS_MODIFIED)
+            send(h, 200, ROBOTS, "text/plain; charset=utf-8", head=head, etag=etag_of(ROBOTS), modified=ROBOTS_MODIFIED)
             return
         fault = self.faults.take(path)
         if fault is not None and self._early_fault(h, fault, head):
@@ -269,8 +269,7 @@ class MirrorServer:
             return
         ctype = f"{resource.content_type}; charset={charset}"
         truncate = fault is not None and fault.kind == "truncate"
-        send(h, resource.status, body, ctype, head=head, etag=etag, modified=resource.last_modified,
-              truncate=truncate)
+        send(h, resource.status, body, ctype, head=head, etag=etag, modified=resource.last_modified, truncate=truncate)
 
     def _early_fault(self, h: _Handler, fault: Fault, head: bool) -> bool:
         """Faults that answer instead of the content; True when the request has been answered."""
@@ -279,17 +278,34 @@ class MirrorServer:
             time.sleep(float(params.get("seconds", 2)))
             return False
         if kind == "500":
-            send(h, 500, b"<html><body><h1>Internal Server Error</h1></body></html>", "text/html; charset=utf-8",
-                  head=head)
+            send(
+                h,
+                500,
+                b"<html><body><h1>Internal Server Error</h1></body></html>",
+                "text/html; charset=utf-8",
+                head=head,
+            )
         elif kind == "429":
-            send(h, 429, b"Too Many Requests\n", "text/plain; charset=utf-8", head=head,
-                  extra={"Retry-After": str(params.get("retry_after", 1))})
+            send(
+                h,
+                429,
+                b"Too Many Requests\n",
+                "text/plain; charset=utf-8",
+                head=head,
+                extra={"Retry-After": str(params.get("retry_after", 1))},
+            )
         elif kind == "redirect_port":
             location = f"http://{self.host}:{params.get('port')}{h.path}"
             send(h, 302, b"", "text/html; charset=utf-8", head=head, extra={"Location": location})
         elif kind == "redirect_file":
-            send(h, 302, b"", "text/html; charset=utf-8", head=head,
-                  extra={"Location": str(params.get("location", "file:///etc/passwd"))})
+            send(
+                h,
+                302,
+                b"",
+                "text/html; charset=utf-8",
+                head=head,
+                extra={"Location": str(params.get("location", "file:///etc/passwd"))},
+            )
         elif kind == "huge":
             send_huge(h, int(params.get("size", HUGE_SIZE)), bool(params.get("declare_length", False)), head)
         else:
@@ -299,8 +315,13 @@ class MirrorServer:
     # ------------------------------------------------------------------ control API
     def _control_get(self, h: _Handler, path: str) -> None:
         if path.rstrip("/") == "/_mirror/stats":
-            data = {"total": self.requests(), "paths": self.request_counts(), "faults": self.faults.active(),
-                    "api_order": self.api_order, "base_url": self.base_url}
+            data = {
+                "total": self.requests(),
+                "paths": self.request_counts(),
+                "faults": self.faults.active(),
+                "api_order": self.api_order,
+                "base_url": self.base_url,
+            }
             send_json(h, 200, data)
         else:
             send_json(h, 404, {"error": f"unknown control path {path} (GET /_mirror/stats)"})

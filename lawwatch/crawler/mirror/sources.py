@@ -54,8 +54,17 @@ def sources_toml(base_url: str, db_url: str, *, max_pages: int = 10_000, all_pac
     ]
 
     def source(sid: str, base_url: str, **options: object) -> None:
-        blocks.extend(["", "[[sources]]", f'id = "{sid}"', f'spider = "{sid}"', f"base_url = {json.dumps(base_url)}",
-                       "local = true", "schedule = \"15m\""])
+        blocks.extend(
+            [
+                "",
+                "[[sources]]",
+                f'id = "{sid}"',
+                f'spider = "{sid}"',
+                f"base_url = {json.dumps(base_url)}",
+                "local = true",
+                'schedule = "15m"',
+            ]
+        )
         for key, value in options.items():
             text = _list(value) if isinstance(value, list | tuple) else json.dumps(value)
             blocks.append(f"{key} = {text}")
@@ -64,9 +73,9 @@ def sources_toml(base_url: str, db_url: str, *, max_pages: int = 10_000, all_pac
     source("doj_api", justice, pagesize=50, max_pages=max_pages)
     source("doj_news", justice, listings=["/news", "/usao-edpa/pr"], max_pages=max_pages)
     source("doj_rss", justice, feeds=["/feeds/opa/justice-news.xml"])
-    source("courtlistener", f"{base}/www.courtlistener.com", queries=QUERIES, courts=CL_COURTS,
-           max_pages=max_pages)
-    source("pacer_rss", base + "/ecf.{court}.uscourts.gov", courts=courts, docket_numbers=DOCKETS,
-           case_names=CASE_NAMES)
+    source("courtlistener", f"{base}/www.courtlistener.com", queries=QUERIES, courts=CL_COURTS, max_pages=max_pages)
+    source(
+        "pacer_rss", base + "/ecf.{court}.uscourts.gov", courts=courts, docket_numbers=DOCKETS, case_names=CASE_NAMES
+    )
     source("news_rss", f"{base}/www.courthousenews.com", feeds=["/feed/"])
     return "\n".join(blocks) + "\n"

@@ -60,8 +60,9 @@ class CourthouseNews(Site):
         self.articles = []
         for row in story["articles"]:
             stamp = datetime.fromisoformat(row["date"]).replace(tzinfo=UTC).timestamp()
-            self.articles.append(Article(row["id"], row["title"], stamp, row["category"], list(row["paragraphs"]),
-                                         stamp))
+            self.articles.append(
+                Article(row["id"], row["title"], stamp, row["category"], list(row["paragraphs"]), stamp)
+            )
         background = read_jsonl("doj_corpus_100.jsonl")
         self.bank = SentenceBank([row["body"] for row in background])
         for n, row in enumerate(background[:3]):
@@ -82,10 +83,13 @@ class CourthouseNews(Site):
             self._published += 1
             n = self._published
             stamp = next_stamp(self.modified)
-            paragraphs = [f"This is synthetic test article {n} published by the lawwatch offline mirror.",
-                          *self.bank.paragraphs(70_000 + n, count=3)]
-            article = Article(900 + n, f"Mirror test article {n}: {self.bank.title(70_000 + n)}", stamp, "Test",
-                              paragraphs, stamp)
+            paragraphs = [
+                f"This is synthetic test article {n} published by the lawwatch offline mirror.",
+                *self.bank.paragraphs(70_000 + n, count=3),
+            ]
+            article = Article(
+                900 + n, f"Mirror test article {n}: {self.bank.title(70_000 + n)}", stamp, "Test", paragraphs, stamp
+            )
             self.articles.append(article)
             self.modified = stamp
             urls.append(article.url)
@@ -149,6 +153,8 @@ class CourthouseNews(Site):
             f'<footer class="site-footer">Copyright Courthouse News Service. <a href="{ROOT}/privacy/">Privacy</a>'
             "</footer>"
         )
-        return html_page(f"{a.title} | Courthouse News Service", main,
-                         head=f'<link rel="canonical" href="{a.url}">\n<meta property="og:title" '
-                              f'content="{escape(a.title)}">\n')
+        return html_page(
+            f"{a.title} | Courthouse News Service",
+            main,
+            head=f'<link rel="canonical" href="{a.url}">\n<meta property="og:title" content="{escape(a.title)}">\n',
+        )

@@ -72,17 +72,37 @@ class CourtListener(Site):
     def __init__(self) -> None:
         story = read_json("court_story.json")
         self.opinions = [
-            Opinion(r["cluster_id"], r["court_id"], r["case_name"], r["docket_number"], r["date_filed"],
-                    list(r["paragraphs"]), modified=day_epoch(r["date_filed"], 18), note=story["_note"])
+            Opinion(
+                r["cluster_id"],
+                r["court_id"],
+                r["case_name"],
+                r["docket_number"],
+                r["date_filed"],
+                list(r["paragraphs"]),
+                modified=day_epoch(r["date_filed"], 18),
+                note=story["_note"],
+            )
             for r in story["rulings"]
         ]
         for n, row in enumerate(read_json("courtlistener_background.json")):
             court = COURTS.get(row["court_id"], row["court_id"])
-            text = (f"Opinion of the {court} in {row['case_name']}, No. {row['docket_number']}, "
-                    f"filed {row['date_filed']} ({row['status'].lower()}).")
-            self.opinions.append(Opinion(9_100_000 + n, row["court_id"], row["case_name"], row["docket_number"],
-                                         row["date_filed"], [text], row["download_url"], row["status"],
-                                         day_epoch(row["date_filed"], 18)))
+            text = (
+                f"Opinion of the {court} in {row['case_name']}, No. {row['docket_number']}, "
+                f"filed {row['date_filed']} ({row['status'].lower()})."
+            )
+            self.opinions.append(
+                Opinion(
+                    9_100_000 + n,
+                    row["court_id"],
+                    row["case_name"],
+                    row["docket_number"],
+                    row["date_filed"],
+                    [text],
+                    row["download_url"],
+                    row["status"],
+                    day_epoch(row["date_filed"], 18),
+                )
+            )
         self._published = 0
         self._sort()
 
@@ -101,10 +121,18 @@ class CourtListener(Site):
             filed = max(newest, datetime.now(UTC).date()).isoformat()
             stamp = next_stamp(self.modified)
             opinion = Opinion(
-                4_390_000 + n, "ilnd", f"Doe v. Example County (mirror test case {n})", f"1:26-cv-{n:05d}", filed,
-                [f"ORDER in a synthetic test case published by the lawwatch offline mirror (number {n}).",
-                 "It mentions 8 U.S.C. § 1373 and sanctuary jurisdiction policies only so that searches match it."],
-                modified=stamp, note="Synthetic test entry; not a real case.")
+                4_390_000 + n,
+                "ilnd",
+                f"Doe v. Example County (mirror test case {n})",
+                f"1:26-cv-{n:05d}",
+                filed,
+                [
+                    f"ORDER in a synthetic test case published by the lawwatch offline mirror (number {n}).",
+                    "It mentions 8 U.S.C. § 1373 and sanctuary jurisdiction policies only so that searches match it.",
+                ],
+                modified=stamp,
+                note="Synthetic test entry; not a real case.",
+            )
             self.opinions.append(opinion)
             self.modified = stamp
             urls.append(ROOT + opinion.path)
@@ -125,8 +153,11 @@ class CourtListener(Site):
         if path == "/api/rest/v4/search/":
             return self._search(q, query)
         if path == "/feed/search/":
-            return self._atom(self._match(q)[:FEED_SIZE], f"/feed/search/?{urlencode({'q': q})}",
-                              f"CourtListener.com Custom Search Feed: {q}")
+            return self._atom(
+                self._match(q)[:FEED_SIZE],
+                f"/feed/search/?{urlencode({'q': q})}",
+                f"CourtListener.com Custom Search Feed: {q}",
+            )
         match = re.fullmatch(r"/feed/court/([a-z0-9]+)/", path)
         if match:
             court = match.group(1)
@@ -196,16 +227,18 @@ class CourtListener(Site):
             "judge": "",
             "status": o.status,
             "meta": {"timestamp": datetime.fromtimestamp(o.modified, UTC).isoformat(), "score": {"bm25": 1.0}},
-            "opinions": [{
-                "id": o.cluster_id + 10_000_000,
-                "snippet": snippet,
-                "type": "010combined",
-                "download_url": o.download_url or None,
-                "local_path": None,
-                "sha1": "",
-                "author_id": None,
-                "per_curiam": False,
-            }],
+            "opinions": [
+                {
+                    "id": o.cluster_id + 10_000_000,
+                    "snippet": snippet,
+                    "type": "010combined",
+                    "download_url": o.download_url or None,
+                    "local_path": None,
+                    "sha1": "",
+                    "author_id": None,
+                    "per_curiam": False,
+                }
+            ],
         }
 
     def _atom(self, chosen: list[Opinion], self_path: str, title: str) -> Resource:
@@ -213,22 +246,26 @@ class CourtListener(Site):
         entries = []
         for o in chosen:
             url = ROOT + o.path
-            enclosure = (f'<link href="{escape(o.download_url)}" rel="enclosure" length="0" '
-                         'type="application/pdf"/>\n' if o.download_url else "")
+            enclosure = (
+                f'<link href="{escape(o.download_url)}" rel="enclosure" length="0" type="application/pdf"/>\n'
+                if o.download_url
+                else ""
+            )
             entries.append(
                 f"<entry>\n<title>{escape(o.case_name)}</title>\n"
                 f'<link href="{url}" rel="alternate"/>\n{enclosure}'
                 f"<published>{o.date_filed}T00:00:00-07:00</published>\n"
                 f"<updated>{datetime.fromtimestamp(o.modified, UTC).isoformat()}</updated>\n"
                 f"<author><name>{escape(COURTS.get(o.court_id, o.court_id))}</name></author>\n"
-                f"<id>{url}</id>\n<summary type=\"html\">{escape(o.text[:500])}</summary>\n</entry>"
+                f'<id>{url}</id>\n<summary type="html">{escape(o.text[:500])}</summary>\n</entry>'
             )
         body = (
             '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en-us">\n'
-            f"<title>{escape(title)}</title>\n<link href=\"{ROOT}/\" rel=\"alternate\"/>\n"
+            f'<title>{escape(title)}</title>\n<link href="{ROOT}/" rel="alternate"/>\n'
             f'<link href="{escape(ROOT + self_path)}" rel="self"/>\n<id>{escape(ROOT + self_path)}</id>\n'
             f"<updated>{datetime.fromtimestamp(modified, UTC).isoformat()}</updated>\n"
-            + "\n".join(entries) + "\n</feed>\n"
+            + "\n".join(entries)
+            + "\n</feed>\n"
         )
         return Resource(body.encode(), "application/atom+xml", modified, xml=True)
 
@@ -246,8 +283,11 @@ class CourtListener(Site):
             f'<div id="opinion"><div class="plaintext">\n{text}\n</div></div>\n{note}\n</article>\n</div>\n'
             f'<footer><a href="{ROOT}/terms/">Terms</a> <a href="{ROOT}/faq/">FAQ</a></footer>'
         )
-        return html_page(f"{o.case_name}, {o.docket_number} ({court}) – CourtListener.com", main,
-                         head=f'<link rel="canonical" href="{ROOT}{o.path}">\n')
+        return html_page(
+            f"{o.case_name}, {o.docket_number} ({court}) – CourtListener.com",
+            main,
+            head=f'<link rel="canonical" href="{ROOT}{o.path}">\n',
+        )
 
 
 def _cursor_offset(cursor: str) -> int:

@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
+from typing import cast
 from urllib.parse import urlsplit
 
 from lawwatch.crawler.mirror.sites.base import (
@@ -135,17 +136,34 @@ class Justice(Site):
         url, date = str(row["url"]), int(str(row["date"]))
         component = urlsplit(url).path.split("/")[1]
         names = [COMPONENT_NAMES[component]] if component in COMPONENT_NAMES and component != "opa" else []
-        return Release(uuid=str(uuid.uuid5(uuid.NAMESPACE_URL, url)), title=str(row["title"]),
-                       body=str(row["body"]), url=url, date=date, changed=date, components=names)
+        return Release(
+            uuid=str(uuid.uuid5(uuid.NAMESPACE_URL, url)),
+            title=str(row["title"]),
+            body=str(row["body"]),
+            url=url,
+            date=date,
+            changed=date,
+            components=names,
+        )
 
     @staticmethod
     def _from_api(row: dict[str, object]) -> Release:
         def names(key: str) -> list[str]:
-            return [str(item["name"]) for item in row.get(key) or []]  # type: ignore[union-attr,index]
+            items = cast("list[dict[str, object]]", row.get(key) or [])
+            return [str(item["name"]) for item in items]
 
-        return Release(uuid=str(row["uuid"]), title=str(row["title"]), body=str(row["body"]), url=str(row["url"]),
-                       date=int(str(row["date"])), changed=int(str(row["changed"])), teaser=str(row["teaser"]),
-                       number=str(row.get("number") or ""), components=names("component"), topics=names("topic"))
+        return Release(
+            uuid=str(row["uuid"]),
+            title=str(row["title"]),
+            body=str(row["body"]),
+            url=str(row["url"]),
+            date=int(str(row["date"])),
+            changed=int(str(row["changed"])),
+            teaser=str(row["teaser"]),
+            number=str(row.get("number") or ""),
+            components=names("component"),
+            topics=names("topic"),
+        )
 
     def _synthetic(self, seed: int, component: str, date: int) -> Release:
         title = self.bank.title(seed)
@@ -157,9 +175,18 @@ class Justice(Site):
         year = datetime.fromtimestamp(date, UTC).year % 100
         layout = "2018" if component == "usao-edpa" and year < 19 else "current"
         components = [COMPONENT_NAMES[component]] if component != "opa" else []
-        return Release(uuid=str(uuid.uuid5(uuid.NAMESPACE_URL, url)), title=title, body=body, url=url, date=date,
-                       changed=date, number=f"{year:02d}-{seed % 1000:03d}", components=components,
-                       topics=[], layout=layout)
+        return Release(
+            uuid=str(uuid.uuid5(uuid.NAMESPACE_URL, url)),
+            title=title,
+            body=body,
+            url=url,
+            date=date,
+            changed=date,
+            number=f"{year:02d}-{seed % 1000:03d}",
+            components=components,
+            topics=[],
+            layout=layout,
+        )
 
     def _edpa(self) -> list[Release]:
         """16 generated usao-edpa releases: 12 from 2017-2018 (2018 layout), 4 from 2019-2020 (current layout)."""
@@ -238,13 +265,18 @@ class Justice(Site):
         )
         pager = ""
         if (page + 1) * PER_PAGE < len(items):
-            pager = (f'<nav class="pager" role="navigation"><ul class="pager__items"><li class="pager__item--next">'
-                     f'<a href="{ROOT}{path}?page={page + 1}" title="Go to next page" rel="next" '
-                     f'aria-label="Next page">Next</a></li></ul></nav>')
-        main = (f'<main id="main-content"><h1 class="page-title">{escape(heading)}</h1>\n'
-                f'<div class="view-content">\n{rows}\n</div>\n{pager}</main>')
-        return Resource(html_page(f"{heading} | United States Department of Justice", _chrome(main)), "text/html",
-                        self.max_changed)
+            pager = (
+                f'<nav class="pager" role="navigation"><ul class="pager__items"><li class="pager__item--next">'
+                f'<a href="{ROOT}{path}?page={page + 1}" title="Go to next page" rel="next" '
+                f'aria-label="Next page">Next</a></li></ul></nav>'
+            )
+        main = (
+            f'<main id="main-content"><h1 class="page-title">{escape(heading)}</h1>\n'
+            f'<div class="view-content">\n{rows}\n</div>\n{pager}</main>'
+        )
+        return Resource(
+            html_page(f"{heading} | United States Department of Justice", _chrome(main)), "text/html", self.max_changed
+        )
 
     def _page(self, r: Release) -> bytes:
         canonical = f'<link rel="canonical" href="{escape(r.url)}">\n'
@@ -272,8 +304,10 @@ class Justice(Site):
             comps = "".join(f'<a href="{ROOT}/{r.component}">{escape(c)}</a>' for c in r.components)
             updated = ""
             if r.changed != r.date:
-                updated = (f'<div class="node-updated-date">Updated <time class="updated" '
-                           f'datetime="{iso(r.changed)}">{_long_date(r.changed)}</time></div>\n')
+                updated = (
+                    f'<div class="node-updated-date">Updated <time class="updated" '
+                    f'datetime="{iso(r.changed)}">{_long_date(r.changed)}</time></div>\n'
+                )
             main = (
                 f'<main id="main-content"><h1 class="page-title">{escape(r.title)}</h1>\n'
                 f'<article class="node node--type-press-release node--view-mode-full">\n'

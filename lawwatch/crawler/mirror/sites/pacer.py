@@ -28,9 +28,18 @@ FEED_PATH = "/cgi-bin/rss_outside.pl"
 APPELLATE_PATH = "/n/beam/servlet/TransportRoom"  # ?servlet=RSSGenerator, as juriscraper's PacerRssFeed.url
 NYED_PATH = "/cgi-bin/readyDockets.pl"
 CORPUS = {
-    "nysd": "nysd.xml.gz", "nyed": "nyed.xml.gz", "nysb": "nysb.xml.gz", "mdb": "mdb.xml", "wvsd": "wvsd.xml",
-    "ca2": "ca2.xml", "ca4": "ca4.xml", "ca6": "ca6.xml", "ca10": "ca10.xml", "ca11": "ca11.xml",
-    "cadc": "cadc.xml", "cafc": "cafc.xml",
+    "nysd": "nysd.xml.gz",
+    "nyed": "nyed.xml.gz",
+    "nysb": "nysb.xml.gz",
+    "mdb": "mdb.xml",
+    "wvsd": "wvsd.xml",
+    "ca2": "ca2.xml",
+    "ca4": "ca4.xml",
+    "ca6": "ca6.xml",
+    "ca10": "ca10.xml",
+    "ca11": "ca11.xml",
+    "cadc": "cadc.xml",
+    "cafc": "cafc.xml",
 }
 ALIASES = {"nysd": ("sdny",)}
 CHARSET = "ISO-8859-1"
@@ -94,10 +103,19 @@ class WrittenFeed(Site):
     def _entry(self, row: dict[str, object]) -> Entry:
         filed = datetime.fromisoformat(str(row["filed"])).timestamp()
         seq = str(row["pacer_seq_no"])
-        doc_id = f"{self.prefix}1{int(row['pacer_case_id']) % 100000:05d}{int(seq) % 10000:04d}"[:12]
-        return Entry(str(row["docket_number"]), str(row["case_name"]), str(row["pacer_case_id"]),
-                     str(row["document_number"]), seq, str(row["short_description"]), filed, doc_id,
-                     bool(row.get("story")), filed)
+        doc_id = f"{self.prefix}1{int(str(row['pacer_case_id'])) % 100000:05d}{int(seq) % 10000:04d}"[:12]
+        return Entry(
+            str(row["docket_number"]),
+            str(row["case_name"]),
+            str(row["pacer_case_id"]),
+            str(row["document_number"]),
+            seq,
+            str(row["short_description"]),
+            filed,
+            doc_id,
+            bool(row.get("story")),
+            filed,
+        )
 
     def _sort(self) -> None:
         self.entries.sort(key=lambda e: e.filed, reverse=True)
@@ -125,8 +143,9 @@ class WrittenFeed(Site):
             "<description>Docket entries of type: cmp,motion,notice,order,misc</description>\n"
             f"<lastBuildDate>{rfc822(self.modified)}</lastBuildDate>\n\n" + "\n".join(items) + "\n</channel>\n</rss>\n"
         )
-        return Resource(text.encode(CHARSET, "xmlcharrefreplace"), "application/rss+xml", self.modified, xml=True,
-                        charset=CHARSET)
+        return Resource(
+            text.encode(CHARSET, "xmlcharrefreplace"), "application/rss+xml", self.modified, xml=True, charset=CHARSET
+        )
 
     def publish(self, count: int) -> list[str]:
         case = next(e for e in self.entries if e.story)
@@ -137,9 +156,13 @@ class WrittenFeed(Site):
             stamp = next_stamp(self.modified)
             seq = str(max(seqs) + 2 * n)
             row: dict[str, object] = {
-                "docket_number": case.docket_number, "case_name": case.case_name,
-                "pacer_case_id": case.pacer_case_id, "document_number": str(max(numbers) + n), "pacer_seq_no": seq,
-                "short_description": f"Notice (mirror test entry {max(numbers) + n})", "story": True,
+                "docket_number": case.docket_number,
+                "case_name": case.case_name,
+                "pacer_case_id": case.pacer_case_id,
+                "document_number": str(max(numbers) + n),
+                "pacer_seq_no": seq,
+                "short_description": f"Notice (mirror test entry {max(numbers) + n})",
+                "story": True,
                 "filed": datetime.fromtimestamp(stamp).astimezone().isoformat(),
             }
             self.entries.append(self._entry(row))

@@ -124,16 +124,16 @@ def upgrade() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     keys = bind.execute(sa.select(source_state.c.key).where(source_state.c.signature.is_not(None)).distinct())
-    urls = sorted(k for (k,) in keys)
+    urls: list[str] = sorted(keys.scalars())
     for start in range(0, len(urls), BATCH):
         chunk = urls[start : start + BATCH]
         signatures: dict[str, dict[str, str]] = {}
-        for source, key, signature in bind.execute(
+        for row in bind.execute(
             sa.select(source_state.c.source, source_state.c.key, source_state.c.signature).where(
                 source_state.c.key.in_(chunk), source_state.c.signature.is_not(None)
             )
         ):
-            signatures.setdefault(key, {})[source] = signature
+            signatures.setdefault(row.key, {})[row.source] = row.signature
         changes = [
             {"row_id": row.id, "new_metadata": {**(row.metadata or {}), SIGNATURES: signatures[row.url]}}
             for row in bind.execute(
