@@ -50,6 +50,7 @@ __all__ = [
     "EmailTarget",
     "Schedule",
     "Secret",
+    "ServiceConfig",
     "SlackConfig",
     "SlackTarget",
     "SourceConfig",
@@ -73,9 +74,21 @@ ALERTS_KEYS = (
     "sending_timeout",
     "max_age",
     "pace_seconds",
+    "ops_targets",
 )
 _ID = re.compile(r"[a-z][a-z0-9_]*")
-_SOURCE_KEYS = ("id", "spider", "enabled", "schedule", "base_url", "local", "download_delay")
+_SOURCE_KEYS = (
+    "id",
+    "spider",
+    "enabled",
+    "schedule",
+    "base_url",
+    "local",
+    "download_delay",
+    "expect_every",
+    "fail_after",
+)
+DEFAULT_FAIL_AFTER = 3
 _DB_SCHEMES = {
     "sqlite": "sqlite",
     "sqlite+pysqlite": "sqlite+pysqlite",
@@ -115,6 +128,22 @@ class SourceConfig:
     local: bool = False
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     download_delay: float | None = None
+    expect_every: float | None = None  # seconds; the watchdog's "quiet" threshold (None: not checked)
+    fail_after: int = DEFAULT_FAIL_AFTER  # consecutive failed runs before the watchdog calls it failing (0: never)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    """``[service]``: how ``lawwatch run`` behaves (durations in seconds)."""
+
+    health_port: int | None = None
+    health_host: str = "127.0.0.1"
+    crawl_timeout: float = 1800.0
+    stop_timeout: float = 30.0
+    max_crawls: int = 2
+    lock_stale_after: float = 60.0
+    watchdog_interval: float = 60.0
+    backlog_max_age: float = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +153,7 @@ class Config:
     crawler: CrawlerConfig = CrawlerConfig()
     sources: tuple[SourceConfig, ...] = ()
     alerts: AlertsConfig = AlertsConfig()
+    service: ServiceConfig = ServiceConfig()
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -175,12 +205,40 @@ def known_spiders() -> tuple[str, ...]:
 
 
 def _build(data: dict[str, Any], label: str, path: Path | None, environ: Mapping[str, str]) -> Config:
-    root = cs.Table(data, "", label, ("archive", "crawler", "sources", "alerts"))
+    root = cs.Table(data, "", label, ("archive", "crawler", "sources", "alerts", "service"))
     archive = _archive(root.table("archive", ("url", "echo")), environ)
     crawler = _crawler(root.table("crawler", [f.name for f in fields(CrawlerConfig)]))
     sources = _sources(root.tables("sources"), crawler, environ)
     alerts = parse_alerts(root.table("alerts", ALERTS_KEYS), {s.id for s in sources}, environ)
-    return Config(path=path, archive=archive, crawler=crawler, sources=tuple(sources), alerts=alerts)
+    service = _service(root.table("service", [f.name for f in fields(ServiceConfig)]))
+    return Config(path=path, archive=archive, crawler=crawler, sources=tuple(sources), alerts=alerts, service=service)
+
+
+def _service(t: cs.Table) -> ServiceConfig:
+    port = t.data.get("health_port")
+    if port is not None and not (cs.is_int(port) and 0 <= port <= 65535):  # 0: any free port (logged at start)
+        raise t.error("health_port", f"expected a port number 1-65535 (or 0: any free port), got {cs.describe(port)}")
+    stale = t.number("lock_stale_after", 60.0, lo=2.0)
+    return ServiceConfig(
+        health_port=port,
+        health_host=t.text("health_host", "127.0.0.1"),
+        crawl_timeout=t.number("crawl_timeout", 1800.0, positive=True),
+        stop_timeout=t.number("stop_timeout", 30.0, positive=True),
+        max_crawls=t.integer("max_crawls", 2, lo=1),
+        lock_stale_after=stale,
+        watchdog_interval=t.number("watchdog_interval", 60.0, positive=True),
+        backlog_max_age=t.number("backlog_max_age", 600.0, positive=True),
+    )
+
+
+def _duration(t: cs.Table, name: str) -> float | None:
+    text = t.text(name, None)
+    if text is None:
+        return None
+    seconds = cs.parse_interval(text)
+    if not seconds:
+        raise t.error(name, f'"{text}" is not a duration like "2d", "12h" or "90m"')
+    return float(seconds)
 
 
 def _archive(t: cs.Table, environ: Mapping[str, str]) -> ArchiveConfig:
@@ -253,6 +311,10 @@ def _sources(tables: list[cs.Table], crawler: CrawlerConfig, environ: Mapping[st
         if not local:
             _check_polite(t, sid, crawler, delay)
         options = _options(t, spider, environ)
+        if not local:
+            _check_option_hosts(t, options)
+        expect_every = _duration(t, "expect_every")
+        fail_after = t.integer("fail_after", DEFAULT_FAIL_AFTER, lo=0)
         result.append(
             SourceConfig(
                 id=sid,
@@ -263,6 +325,8 @@ def _sources(tables: list[cs.Table], crawler: CrawlerConfig, environ: Mapping[st
                 local=local,
                 options=options,
                 download_delay=delay,
+                expect_every=expect_every,
+                fail_after=fail_after,
             )
         )
     return result
@@ -278,6 +342,22 @@ def _check_polite(t: cs.Table, sid: str, crawler: CrawlerConfig, delay: float | 
     if crawler.concurrent_requests_per_domain > 2:
         message = f"{crawler.concurrent_requests_per_domain} is above 2, the limit for a real host {why}"
         raise ConfigError(t.label, "crawler.concurrent_requests_per_domain", message)
+
+
+def _check_option_hosts(t: cs.Table, options: Mapping[str, Any]) -> None:
+    """An absolute URL in a non-local source's options (a feed on another host) may not name a loopback or private
+    address either, in any of its spellings (``127.1``, ``2130706433``, ``0x7f000001``...)."""
+    for name, value in options.items():
+        for text in value if isinstance(value, tuple) else (value,):
+            if not isinstance(text, str) or not text.lower().startswith(("http://", "https://")):
+                continue
+            try:
+                host = cs.check_http_url(text)
+            except ValueError as exc:
+                raise t.error(name, str(exc)) from None
+            why = cs.special_address(host)
+            if why:
+                raise t.error(name, f"{host} is {why} (in {text}); only a local source may use it")
 
 
 def _options(t: cs.Table, spider: str, environ: Mapping[str, str]) -> Mapping[str, Any]:

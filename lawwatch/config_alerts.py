@@ -114,12 +114,13 @@ class AlertsConfig:
     slack: SlackConfig = SlackConfig()
     email: EmailConfig = EmailConfig()
     targets: tuple[Target, ...] = ()
-    dispatch_interval: float = 5.0
+    dispatch_interval: float = 1.0
     max_attempts: int = 8
     retry_base: float = 30.0
     sending_timeout: float = 120.0
     max_age: float | None = None
     pace_seconds: float = 1.0
+    ops_targets: tuple[str, ...] = ()  # targets told by the watchdog when a source goes quiet, fails or recovers
 
     def target(self, name: str) -> Target:
         for target in self.targets:
@@ -151,17 +152,19 @@ def parse_alerts(t: cs.Table, source_ids: set[str], environ: Mapping[str, str]) 
         raise e.error("use_ssl", "use either starttls or use_ssl, not both")
     targets = _targets(t.tables("targets"), environ)
     rules = _rules(t.tables("rules"), source_ids, {x.name for x in targets})
+    ops_targets = _members(t, "ops_targets", {x.name for x in targets}, "target")
     return AlertsConfig(
         rules=rules,
         slack=slack,
         email=email,
         targets=targets,
-        dispatch_interval=t.number("dispatch_interval", 5.0, positive=True),
+        dispatch_interval=t.number("dispatch_interval", 1.0, positive=True),
         max_attempts=t.integer("max_attempts", 8, lo=1),
         retry_base=t.number("retry_base", 30.0, positive=True),
         sending_timeout=t.number("sending_timeout", 120.0, positive=True),
         max_age=_duration(t, "max_age"),
         pace_seconds=t.number("pace_seconds", 1.0),
+        ops_targets=ops_targets,
     )
 
 

@@ -209,7 +209,7 @@ def test_unset_secret_is_none_unless_required() -> None:
 MISTAKES = {
     "unknown top-level key": (
         'title = "x"\n',
-        "settings.toml: title: unknown key (known keys: alerts, archive, crawler, sources)",
+        "settings.toml: title: unknown key (known keys: alerts, archive, crawler, service, sources)",
     ),
     "unknown nested key, with a suggestion": (
         '[crawler]\nuser_agnet = "x"\n',
@@ -357,10 +357,27 @@ SOURCE_MISTAKES = {
         SOURCE.format(id="a").replace("https://www.justice.gov/", "http://127.0.0.1:8080/"),
         "settings.toml: sources[0].base_url: 127.0.0.1 is a loopback/private address; only a local source may use it",
     ),
+    "loopback host written as 127.1": (
+        SOURCE.format(id="a").replace("https://www.justice.gov/", "http://127.1:8080/"),
+        "settings.toml: sources[0].base_url: 127.1 is a loopback/private address; only a local source may use it",
+    ),
+    "loopback host written as one number": (
+        SOURCE.format(id="a").replace("https://www.justice.gov/", "http://2130706433/"),
+        "settings.toml: sources[0].base_url: 2130706433 is a loopback/private address; only a local source may use it",
+    ),
+    "loopback host written in hexadecimal": (
+        SOURCE.format(id="a").replace("https://www.justice.gov/", "http://0x7f000001/"),
+        "settings.toml: sources[0].base_url: 0x7f000001 is a loopback/private address; only a local source may use it",
+    ),
+    "private address in an option URL": (
+        SOURCE.format(id="a") + 'keywords = ["sanctuary", "http://0xa000001/feed"]\n',
+        "settings.toml: sources[0].keywords: 0xa000001 is a private address (in http://0xa000001/feed); only a local "
+        "source may use it",
+    ),
     "unknown source key": (
         SOURCE.format(id="a").replace("fake_api", "fake_rss", 1).replace('"fake_api"', '"fake_rss"') + "pagesize = 5\n",
-        "settings.toml: sources[0].pagesize: unknown key (known keys: base_url, download_delay, enabled, id, local, "
-        "schedule, spider)",
+        "settings.toml: sources[0].pagesize: unknown key (known keys: base_url, download_delay, enabled, expect_every, "
+        "fail_after, id, local, schedule, spider)",
     ),
     "option of the wrong type": (
         SOURCE.format(id="a") + 'pagesize = "50"\n',

@@ -23,6 +23,7 @@ __all__ = [
     "AlertDocument",
     "Change",
     "Digest",
+    "Notice",
     "SnippetPart",
     "Why",
     "as_utc",
@@ -178,6 +179,30 @@ class Digest:
         """``2024-05-01 – 2024-05-02`` (UTC dates) or one date when both fall on the same day."""
         start, end = as_utc(self.period_start).strftime("%Y-%m-%d"), as_utc(self.period_end).strftime("%Y-%m-%d")
         return start if start == end else f"{start} – {end}"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A message to the operators that is about no document: the watchdog saying a source went quiet, is failing,
+    or recovered (``lawwatch run``, ``alerts.ops_targets``).
+
+    ``key`` names the event (the same on every retry of it, different for the next event), so ``message_id`` is
+    stable per event; ``lines`` are plain text (scraped text may appear in them, e.g. a crawl error: channels
+    escape them like any other text).
+    """
+
+    key: str
+    target: str
+    subject: str
+    lines: tuple[str, ...] = ()
+    source: str = ""
+    state: str = ""
+    kind: str = "watchdog"
+
+    @property
+    def message_id(self) -> str:
+        """``<notice-{key}@lawwatch>``."""
+        return f"<notice-{_atom(self.key)}@lawwatch>"
 
 
 def as_utc(value: datetime) -> datetime:

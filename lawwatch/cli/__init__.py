@@ -1,7 +1,7 @@
 """The ``lawwatch`` command: a click group over the archive, the importer, the classifier, crawls and the mirror.
 
 One module per command group (``db``, ``config``, ``importing``, ``search`` for search/show/export/status,
-``reclassify``, ``crawl``, ``mirror``, ``classify``, ``alerts``); ``_common`` holds what they share and
+``reclassify``, ``crawl``, ``mirror``, ``classify``, ``alerts``, ``run``); ``_common`` holds what they share and
 ``filters`` the filter options. This package is the only code that imports click or rich, and each command
 imports its heavy dependencies (the archive, Scrapy, the classifier, rich) when it runs, so ``lawwatch
 --version`` and ``--help`` start fast.
@@ -24,6 +24,7 @@ from lawwatch.cli.db import db
 from lawwatch.cli.importing import import_cmd
 from lawwatch.cli.mirror import mirror
 from lawwatch.cli.reclassify import reclassify_cmd
+from lawwatch.cli.run import run_cmd
 from lawwatch.cli.search import export, search, show, status
 
 __all__ = ["cli", "main"]
@@ -65,6 +66,7 @@ for _command in (
     crawl,
     mirror,
     alerts_group,
+    run_cmd,
 ):
     cli.add_command(_command)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from lawwatch.cli._common import App, LawwatchCommand, console, emit_json, pass_app
-from lawwatch.cli.filters import filter_options, parse_filters
+from lawwatch.cli.filters import filter_options
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -40,7 +40,7 @@ EXPORT_CSV_FIELDS = (
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row")
 @pass_app
 def search(
-    app: App, query: str, order: str, limit: int, offset: int, as_json: bool, as_csv: bool, **filters: Any
+    app: App, /, query: str, order: str, limit: int, offset: int, as_json: bool, as_csv: bool, **filters: Any
 ) -> None:
     """Full-text search of the archive, with tag, source and date filters.
 
@@ -54,18 +54,20 @@ def search(
     """
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
+    from lawwatch.pipeline.filters import DocumentFilter
     from lawwatch.pipeline.search import search as run_search
 
+    flt = DocumentFilter.from_user(**filters)
     marks = ("[", "]") if (as_json or as_csv) else (_MARK_ON, _MARK_OFF)
     with app.archive.session() as session:
         result = run_search(
             session,
             query,
+            filter=flt,
             order=order,  # type: ignore[arg-type]  # one of the choices: click checked it
             limit=limit,
             offset=offset,
             highlight=marks,
-            **parse_filters(**filters),
         )
     rows = [
         {
@@ -166,7 +168,7 @@ def show(app: App, document_id: int, as_json: bool) -> None:
     help="file to write (default: standard output)",
 )
 @pass_app
-def export(app: App, fmt: str, output: str, **filters: Any) -> None:
+def export(app: App, /, fmt: str, output: str, **filters: Any) -> None:
     """Export documents (with their tags) as JSON lines or CSV; JSON lines re-import with --format lawwatch.
 
     \b
@@ -176,13 +178,14 @@ def export(app: App, fmt: str, output: str, **filters: Any) -> None:
     """
     import csv
 
-    from lawwatch.pipeline.query import document_filters, document_to_dict, iter_documents
+    from lawwatch.pipeline.filters import DocumentFilter
+    from lawwatch.pipeline.query import document_to_dict, iter_documents
 
-    conditions = document_filters(**parse_filters(**filters))
+    flt = DocumentFilter.from_user(**filters)
     count = 0
     with click.open_file(output, "w", encoding="utf-8") as out, app.archive.session() as session:
         writer = None
-        for doc in iter_documents(session, conditions):
+        for doc in iter_documents(session, flt):
             data = document_to_dict(doc)
             if fmt == "jsonl":
                 out.write(json.dumps(data, ensure_ascii=False) + "\n")
@@ -212,7 +215,8 @@ def export(app: App, fmt: str, output: str, **filters: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="the report as one JSON document")
 @pass_app
 def status(app: App, as_json: bool) -> None:
-    """Per source: documents stored and the last crawl or import run with its first errors.
+    """Per source: documents stored, the last crawl or import run with its first errors, the schedule, the next run
+    and the watchdog's state; alerts pending and failed; whether a scheduler (`lawwatch run`) is alive.
 
     \b
     Example:
@@ -220,9 +224,11 @@ def status(app: App, as_json: bool) -> None:
     """
     from lawwatch.pipeline.query import status_report
 
-    configured = [s.id for s in app.config.sources]
+    config = app.config
+    configured = [s.id for s in config.sources]
+    schedules = {s.id: s.schedule.text for s in config.sources if s.enabled}
     with app.archive.session() as session:
-        report = status_report(session, configured)
+        report = status_report(session, configured, schedules=schedules, stale_after=config.service.lock_stale_after)
     if as_json:
         emit_json(report)
         return
@@ -232,6 +238,8 @@ def status(app: App, as_json: bool) -> None:
     out = console()
     table = Table(title=f"lawwatch archive: {report['documents']} documents")
     for column in ("source", "documents", "last run", "status", "new", "upd", "same", "errors"):
+        table.add_column(column)
+    for column in ("schedule", "next run", "watchdog"):
         table.add_column(column)
     for item in report["sources"]:
         run = item["last_run"] or {}
@@ -244,8 +252,42 @@ def status(app: App, as_json: bool) -> None:
             f"[{colour}]{status_text}[/{colour}]",
             *(str(run.get(k, "")) for k in ("new", "updated", "unchanged")),
             str(run.get("errors", "")),
+            *_service_columns(item),
         )
     out.print(table)
+    out.print(_service_line(report))
     for item in report["sources"]:
         for message in (item["last_run"] or {}).get("error_messages", []):
             out.print(f"[red]{escape(item['source'])}[/red]: {escape(message)}")
+
+
+def _service_columns(item: dict[str, Any]) -> tuple[str, str, str]:
+    """``schedule``, ``next run`` and ``watchdog`` cells of one source's row (rich markup)."""
+    watchdog = item.get("watchdog") or {}
+    state = watchdog.get("state")
+    colour = {"ok": "green", "quiet": "yellow", "failing": "red"}.get(state or "", "dim")
+    next_run = "—"
+    if item.get("next_run_at"):
+        from datetime import UTC, datetime
+
+        seconds = (datetime.fromisoformat(item["next_run_at"]) - datetime.now(UTC)).total_seconds()
+        next_run = "due" if seconds <= 0 else f"in {seconds:.0f}s" if seconds < 120 else f"in {seconds / 60:.0f}m"
+    return (
+        item.get("schedule") or ("—" if item.get("configured") else ""),
+        next_run,
+        f"[{colour}]{state or '—'}[/{colour}]",
+    )
+
+
+def _service_line(report: dict[str, Any]) -> str:
+    """One line on the scheduler and the alert backlog."""
+    alerts = report.get("alerts") or {}
+    backlog = f"alerts: {alerts.get('pending', 0)} pending, {alerts.get('failed', 0)} failed"
+    scheduler = report.get("scheduler")
+    if scheduler is None:
+        return f"scheduler: not running · {backlog}"
+    age = scheduler["heartbeat_age_seconds"]
+    where = f"pid {scheduler['pid']} on {scheduler['host']}, heartbeat {age:.0f} s ago"
+    if scheduler["alive"]:
+        return f"scheduler: [green]alive[/green] ({where}) · {backlog}"
+    return f"scheduler: [red]no heartbeat[/red] ({where}: it crashed or hangs) · {backlog}"

@@ -5,16 +5,19 @@ output (README: "JSON output") and the ``lawwatch`` import format, so export →
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import column, func, inspect, select, table
 from sqlalchemy.orm import Session, selectinload
 
 from lawwatch.errors import QueryError
 from lawwatch.pipeline.filters import DocumentFilter
-from lawwatch.pipeline.models import CrawlRun, Document
+from lawwatch.pipeline.models import CrawlRun, Document, OutboxEntry, ServiceLock, SourceHealth
+
+SCHEDULER_JOBS_TABLE = "apscheduler_jobs"  # lawwatch run's APScheduler job store, in the archive database
+SCHEDULER_LOCK = "scheduler"  # the service_locks row of lawwatch run
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -76,6 +79,9 @@ def document_to_dict(doc: Document, *, body: bool = True, versions: bool = False
     return data
 
 
+_ALL = DocumentFilter()
+
+
 def get_document(session: Session, document_id: int) -> Document | None:
     stmt = (
         select(Document)
@@ -89,44 +95,15 @@ def get_document(session: Session, document_id: int) -> Document | None:
     return session.scalars(stmt).first()
 
 
-def document_filters(
-    *,
-    jurisdictions: Sequence[str] = (),
-    statutes: Sequence[tuple[str | None, str]] = (),
-    doc_types: Sequence[str] = (),
-    sources: Sequence[str] = (),
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[ColumnElement[bool]]:
-    """Deprecated: ``DocumentFilter(...).conditions()``, for callers not yet building a ``DocumentFilter``.
-
-    Raises ``QueryError`` for a naive datetime, an empty statute section or an unknown document type."""
-    return DocumentFilter(
-        jurisdictions=tuple(jurisdictions),
-        statutes=tuple(statutes),
-        doc_types=tuple(doc_types),  # type: ignore[arg-type]  # strings: checked and converted by the filter
-        sources=tuple(sources),
-        published_since=since,
-        published_until=until,
-    ).conditions()
-
-
-def iter_documents(
-    session: Session,
-    where: DocumentFilter | Sequence[ColumnElement[bool]] | None = None,
-    *,
-    chunk: int = 500,
-) -> Iterator[Document]:
+def iter_documents(session: Session, where: DocumentFilter | None = None, *, chunk: int = 500) -> Iterator[Document]:
     """Documents the filter selects (``None``: all), oldest first, with their tags, fetched in keyset-paged chunks
-    so exports of any size use bounded memory. A list of conditions is still accepted (deprecated).
+    so exports of any size use bounded memory.
 
     A filter with a full-text ``query`` raises ``QueryError``: only search can run one."""
-    if isinstance(where, DocumentFilter):
-        if not where.parsed_query.empty:
-            raise QueryError(f"cannot export by the full-text query {where.query!r}: search for it instead")
-        conditions = where.conditions()
-    else:
-        conditions = list(where or ())
+    where = where or _ALL
+    if not where.parsed_query.empty:
+        raise QueryError(f"cannot export by the full-text query {where.query!r}: search for it instead")
+    conditions = where.conditions()
     last_id = 0
     while True:
         stmt = (
@@ -134,7 +111,9 @@ def iter_documents(
             .where(Document.id > last_id, *conditions)
             .order_by(Document.id)
             .limit(chunk)
-            .options(selectinload(Document.jurisdictions), selectinload(Document.statutes))
+            .options(
+                selectinload(Document.jurisdictions), selectinload(Document.statutes), selectinload(Document.seen_via)
+            )
         )
         rows = session.scalars(stmt).all()
         if not rows:
@@ -144,8 +123,17 @@ def iter_documents(
         session.expunge_all()
 
 
-def status_report(session: Session, configured: Sequence[str] = ()) -> dict[str, Any]:
-    """Per source: documents stored and the last crawl run; plus archive totals."""
+def status_report(
+    session: Session,
+    configured: Sequence[str] = (),
+    *,
+    schedules: Mapping[str, str] | None = None,
+    stale_after: float = 60.0,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Per source: documents stored and the last crawl run; plus archive totals. With the service's view: each
+    source's ``schedule`` (``schedules``: the enabled sources' schedules), ``next_run_at`` and ``watchdog`` state;
+    alerts pending and failed; the ``scheduler`` (alive when its heartbeat is at most ``stale_after`` s old)."""
     counts = dict(session.execute(select(Document.source, func.count()).group_by(Document.source)).all())
     latest = select(CrawlRun.source, func.max(CrawlRun.id).label("id")).group_by(CrawlRun.source).subquery()
     runs = {run.source: run for run in session.scalars(select(CrawlRun).join(latest, CrawlRun.id == latest.c.id))}
@@ -175,8 +163,60 @@ def status_report(session: Session, configured: Sequence[str] = ()) -> dict[str,
             }
         )
     newest = session.scalar(select(func.max(Document.published_at)))
-    return {
+    report = {
         "documents": sum(counts.values()),
         "newest_published_at": _iso(newest),
         "sources": sources,
+    }
+    report.update(_service_status(session, sources, schedules or {}, stale_after, now or datetime.now(UTC)))
+    return report
+
+
+def _service_status(
+    session: Session, sources: list[dict[str, Any]], schedules: Mapping[str, str], stale_after: float, now: datetime
+) -> dict[str, Any]:
+    """Add ``schedule``, ``next_run_at`` and ``watchdog`` to each source; return ``alerts`` and ``scheduler``."""
+    next_runs: dict[str, datetime] = {}
+    if inspect(session.connection()).has_table(SCHEDULER_JOBS_TABLE):
+        jobs = table(SCHEDULER_JOBS_TABLE, column("id"), column("next_run_time"))
+        for job_id, stamp in session.execute(select(jobs.c.id, jobs.c.next_run_time)):
+            if stamp is not None:
+                next_runs[str(job_id)] = datetime.fromtimestamp(float(stamp), UTC)
+    health = {row.source: row for row in session.scalars(select(SourceHealth))}
+    for item in sources:
+        name = item["source"]
+        row = health.get(name)
+        item["schedule"] = schedules.get(name)
+        item["next_run_at"] = _iso(next_runs.get(name)) if name in schedules else None
+        item["watchdog"] = (
+            None
+            if row is None
+            else {
+                "state": row.state,
+                "since": _iso(row.since),
+                "reason": row.reason,
+                "alerted_at": _iso(row.alerted_at),
+                "checked_at": _iso(row.checked_at),
+            }
+        )
+    by_status = dict(session.execute(select(OutboxEntry.status, func.count()).group_by(OutboxEntry.status)).all())
+    lock = session.get(ServiceLock, SCHEDULER_LOCK)
+    scheduler = None
+    if lock is not None:
+        age = (now - lock.heartbeat_at).total_seconds()
+        info = lock.info or {}
+        scheduler = {
+            "alive": age <= stale_after,
+            "holder": lock.holder,
+            "pid": lock.pid,
+            "host": lock.host,
+            "running_since": _iso(lock.acquired_at),
+            "heartbeat_at": _iso(lock.heartbeat_at),
+            "heartbeat_age_seconds": round(age, 1),
+            "crawling": list(info.get("crawling") or []),
+            "health": info.get("health"),
+        }
+    return {
+        "alerts": {"pending": int(by_status.get("pending", 0)), "failed": int(by_status.get("failed", 0))},
+        "scheduler": scheduler,
     }

@@ -1,8 +1,8 @@
 """The channel protocol every ``channels/<kind>.py`` module implements, and helpers they share.
 
-A channel turns an ``Alert`` or ``Digest`` into a payload for one target (``render``: pure, no I/O, may be called
-again for a retry) and delivers it (``send``: one attempt, bounded in time). ``send`` either returns a ``Delivery``
-or raises ``DeliveryError``; any other exception is a bug in the channel.
+A channel turns an ``Alert``, a ``Digest`` or an operator ``Notice`` into a payload for one target (``render``:
+pure, no I/O, may be called again for a retry) and delivers it (``send``: one attempt, bounded in time). ``send``
+either returns a ``Delivery`` or raises ``DeliveryError``; any other exception is a bug in the channel.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Protocol
 
-from lawwatch.alerts.message import Alert, Digest
+from lawwatch.alerts.message import Alert, Digest, Notice
 
 __all__ = ["Channel", "ChannelOptions", "Delivery", "Item", "deliver", "parse_retry_after"]
 
-Item = Alert | Digest
+Item = Alert | Digest | Notice
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from markupsafe import Markup
 from lawwatch.alerts.channels.base import ChannelOptions, Delivery, Item, utcnow
 from lawwatch.alerts.errors import DeliveryError, TargetError
 from lawwatch.alerts.escape import header, http_url, one_line, plain, truncate
-from lawwatch.alerts.message import Digest
+from lawwatch.alerts.message import Digest, Notice
 from lawwatch.config import AlertsConfig, EmailConfig
 
 __all__ = ["KIND", "LIST_ID", "EmailChannel", "from_config", "template_environment"]
@@ -75,8 +75,10 @@ def template_environment() -> jinja2.Environment:
 
 
 def subject(item: Item) -> str:
-    """The header-safe Subject for an alert or a digest."""
-    if isinstance(item, Digest):
+    """The header-safe Subject for an alert, a digest or an operator notice."""
+    if isinstance(item, Notice):
+        text = f"[lawwatch] {one_line(item.subject)}"
+    elif isinstance(item, Digest):
         count = len(item.alerts)
         text = f"[lawwatch] {item.rule}: {count} document{'s' * (count != 1)} ({item.period})"
     else:
@@ -114,7 +116,7 @@ class EmailChannel:
             raise TargetError(target.name, "[alerts.email] needs both username and password for LOGIN, or neither")
 
     def render(self, item: Item, target: EmailDestination) -> EmailMessage:
-        name = "digest" if isinstance(item, Digest) else "alert"
+        name = "notice" if isinstance(item, Notice) else "digest" if isinstance(item, Digest) else "alert"
         context = {"item": item, "subject": subject(item)}
         text = self._env.get_template(f"{name}.txt").render(context)
         html = self._env.get_template(f"{name}.html").render(context)
@@ -126,7 +128,10 @@ class EmailChannel:
         msg["Message-ID"] = item.message_id
         msg["List-Id"] = LIST_ID
         msg["Auto-Submitted"] = "auto-generated"
-        msg["X-Lawwatch-Rule"] = truncate(header(item.rule), 200)
+        if isinstance(item, Notice):
+            msg["X-Lawwatch-Notice"] = truncate(header(item.kind), 200)
+        else:
+            msg["X-Lawwatch-Rule"] = truncate(header(item.rule), 200)
         msg.set_content(text, charset="utf-8")
         msg.add_alternative(html, subtype="html", charset="utf-8")
         return msg

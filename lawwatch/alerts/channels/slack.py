@@ -45,10 +45,10 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from lawwatch.alerts.channels.base import ChannelOptions, Delivery, Item, first_header, parse_retry_after
-from lawwatch.alerts.channels.slack_blocks import alert_blocks, digest_blocks, fallback_text
+from lawwatch.alerts.channels.slack_blocks import alert_blocks, digest_blocks, fallback_text, notice_blocks
 from lawwatch.alerts.errors import DeliveryError, TargetError
 from lawwatch.alerts.escape import http_url, one_line, truncate
-from lawwatch.alerts.message import Digest
+from lawwatch.alerts.message import Digest, Notice
 from lawwatch.config import AlertsConfig, Secret, SlackConfig
 
 __all__ = ["KIND", "BoundedRateLimitRetryHandler", "Pacer", "SlackChannel", "SlackPayload", "from_config"]
@@ -208,7 +208,10 @@ class SlackChannel:
             raise TargetError(target.name, message)
 
     def render(self, item: Item, target: SlackDestination) -> SlackPayload:
-        blocks = digest_blocks(item) if isinstance(item, Digest) else alert_blocks(item)
+        if isinstance(item, Notice):
+            blocks = notice_blocks(item)
+        else:
+            blocks = digest_blocks(item) if isinstance(item, Digest) else alert_blocks(item)
         return SlackPayload(text=fallback_text(item), blocks=tuple(blocks))
 
     def send(self, payload: SlackPayload, target: SlackDestination) -> Delivery:

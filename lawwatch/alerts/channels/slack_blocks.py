@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from lawwatch.alerts.escape import mrkdwn, mrkdwn_link, one_line, truncate
-from lawwatch.alerts.message import Alert, AlertDocument, Digest, SnippetPart
+from lawwatch.alerts.message import Alert, AlertDocument, Digest, Notice, SnippetPart
 
-__all__ = ["alert_blocks", "digest_blocks", "fallback_text", "snippet_mrkdwn"]
+__all__ = ["alert_blocks", "digest_blocks", "fallback_text", "notice_blocks", "snippet_mrkdwn"]
 
 Block = dict[str, Any]
 
@@ -69,8 +69,10 @@ def snippet_mrkdwn(parts: tuple[SnippetPart, ...], limit: int = SNIPPET_CHARS) -
     return one_line("".join(out))
 
 
-def fallback_text(item: Alert | Digest) -> str:
+def fallback_text(item: Alert | Digest | Notice) -> str:
     """The top-level ``text`` (notifications, screen readers, clients without blocks): escaped mrkdwn."""
+    if isinstance(item, Notice):
+        return mrkdwn(truncate(one_line(item.subject), TITLE_CHARS))
     if isinstance(item, Digest):
         count = len(item.alerts)
         return mrkdwn(f"lawwatch digest for {one_line(item.rule)}: {count} document{'s' * (count != 1)}")
@@ -138,4 +140,14 @@ def digest_blocks(digest: Digest) -> list[Block]:
         blocks.append(_section("\n".join(chunk)))
     if shown < count:
         blocks.append({"type": "context", "elements": [_text(f"…and {count - shown} more")]})
+    return blocks
+
+
+def notice_blocks(notice: Notice) -> list[Block]:
+    """An operator notice: its subject in bold, its lines, and where it comes from."""
+    blocks: list[Block] = [_section(f"*{mrkdwn(truncate(one_line(notice.subject), TITLE_CHARS))}*")]
+    if notice.lines:
+        text = "\n".join(mrkdwn(truncate(one_line(line), 500)) for line in notice.lines[:20])
+        blocks.append(_section(text))
+    blocks.append({"type": "context", "elements": [_text(mrkdwn(f"lawwatch {one_line(notice.kind)}"))]})
     return blocks

@@ -3,11 +3,13 @@
 What a receiver gets (one request per alert or digest):
 
 * Body: compact JSON (sorted keys, ASCII-only): ``{"event": "alert", "alert": {...}}`` or
-  ``{"event": "digest", "digest": {...}}`` — an alert holds ``id`` (the stable message id), ``outbox_id``, ``rule``,
-  ``target``, ``revision``, ``document`` (``id``, ``title``, ``url``, ``source``, ``doc_type``, ``published_at``
-  ISO 8601 UTC, ``jurisdictions``, ``statutes``, ``snippet``, ``matched`` words), ``why`` (``jurisdictions``,
-  ``statutes``, ``words``) and ``changes`` (``field``, ``before``, ``after``). Text is the scraped text as is:
-  JSON needs no other escaping, and the receiver must escape it for wherever it shows it.
+  ``{"event": "digest", "digest": {...}}`` (or ``{"event": "notice", "notice": {"id", "kind", "target",
+  "subject", "lines", "source", "state"}}`` for an operator notice of the watchdog) — an alert holds ``id`` (the
+  stable message id), ``outbox_id``, ``rule``, ``target``, ``revision``, ``document`` (``id``, ``title``, ``url``,
+  ``source``, ``doc_type``, ``published_at`` ISO 8601 UTC, ``jurisdictions``, ``statutes``, ``snippet``,
+  ``matched`` words), ``why`` (``jurisdictions``, ``statutes``, ``words``) and ``changes`` (``field``, ``before``,
+  ``after``). Text is the scraped text as is: JSON needs no other escaping, and the receiver must escape it for
+  wherever it shows it.
 * Headers: ``Content-Type: application/json``, ``X-Lawwatch-Event`` (``alert``/``digest``),
   ``X-Lawwatch-Delivery`` (the stable message id — the same on every retry, for de-duplication),
   ``X-Lawwatch-Timestamp`` (Unix seconds at sending) and
@@ -35,7 +37,7 @@ from urllib.error import HTTPError, URLError
 from lawwatch.alerts.channels.base import ChannelOptions, Delivery, Item, parse_retry_after
 from lawwatch.alerts.errors import DeliveryError, TargetError
 from lawwatch.alerts.escape import http_url, json_text, one_line, truncate
-from lawwatch.alerts.message import Alert, AlertDocument, Digest, as_utc
+from lawwatch.alerts.message import Alert, AlertDocument, Digest, Notice, as_utc
 from lawwatch.config import AlertsConfig, Secret
 
 __all__ = [
@@ -130,7 +132,20 @@ def _alert(alert: Alert) -> dict[str, Any]:
 
 
 def payload_data(item: Item) -> dict[str, Any]:
-    """The JSON-able body for an alert or a digest (see the module docstring)."""
+    """The JSON-able body for an alert, a digest or an operator notice (see the module docstring)."""
+    if isinstance(item, Notice):
+        return {
+            "event": "notice",
+            "notice": {
+                "id": item.message_id,
+                "kind": item.kind,
+                "target": item.target,
+                "subject": item.subject,
+                "lines": list(item.lines),
+                "source": item.source,
+                "state": item.state,
+            },
+        }
     if isinstance(item, Digest):
         return {
             "event": "digest",
