@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
+import socket
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ _INTERVAL = re.compile(r"(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ADDRESS = re.compile(r"[^@\s]+@[^@\s.][^@\s]*")
 _CONTACT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://[^\s);]+")
+# What inet_aton reads as IPv4: one to four parts, each decimal, octal (leading 0) or hexadecimal (0x).
+_LEGACY_IPV4 = re.compile(r"(?:0x[0-9a-f]*|\d+)(?:\.(?:0x[0-9a-f]*|\d+)){0,3}")
 _SENSITIVE_WORDS = ("token", "secret", "password", "passwd")
 MASK = "********"
 
@@ -177,24 +180,51 @@ def check_http_url(url: str) -> str:
     return host
 
 
+def ip_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address ``host`` names literally, or None for a name. Besides the standard forms this reads every form
+    the C resolver reads as an IPv4 address (``127.1``, ``2130706433``, ``0x7f000001``, ``0177.0.0.1``), and an
+    IPv4-mapped IPv6 address (``::ffff:127.0.0.1``) as its IPv4 address: each reaches the same machine."""
+    text = host.strip().strip("[]").rstrip(".").lower()
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(text)
+    except ValueError:
+        if not _LEGACY_IPV4.fullmatch(text):
+            return None
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(text))
+        except OSError:
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
 def is_loopback(host: str) -> bool:
+    host = host.strip().rstrip(".").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    address = ip_of(host)
+    return address is not None and address.is_loopback
+
+
+def special_address(host: str) -> str | None:
+    """Why ``host`` (a name or an address in any form) is not a public address, or None: "a loopback address", "a
+    link-local address" or "a private address" (private, reserved, unspecified or multicast)."""
+    if is_loopback(host):
+        return "a loopback address"
+    address = ip_of(host)
+    if address is None:
+        return None
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_private or address.is_reserved or address.is_unspecified or address.is_multicast:
+        return "a private address"
+    return None
 
 
 def is_private(host: str) -> bool:
-    """Loopback, private or link-local (what a non-local source must never point at)."""
-    if is_loopback(host):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_private or address.is_link_local or address.is_unspecified
+    """Loopback, private, link-local or otherwise not public (what a non-local source must never point at)."""
+    return special_address(host) is not None
 
 
 def check_address(text: str) -> str:

@@ -51,8 +51,8 @@ def test_batch_is_normalized_classified_and_stored(worker: IngestSettings) -> No
     items = [_item(1), _item(2, published="the day after tomorrow"), _item(3, title="", html="")]
     report = pipelines._store_batch(worker, items)
     assert (report.outcomes, report.error, report.lost) == ({"new": 2}, None, 0)
-    assert report.messages[0].startswith("https://www.justice.gov/opa/pr/release-2: unreadable date")
-    assert report.messages[1].startswith("dropped unusable document https://www.justice.gov/opa/pr/release-3")
+    assert report.warnings[0].startswith("https://www.justice.gov/opa/pr/release-2: unreadable date")  # kept
+    assert report.messages[0].startswith("dropped unusable document https://www.justice.gov/opa/pr/release-3")
     rows = _rows(worker.archive_url, "SELECT url, published_at, doc_type, metadata FROM documents ORDER BY url")
     tags = _rows(
         worker.archive_url, "SELECT DISTINCT jurisdiction_id, role FROM document_jurisdictions ORDER BY jurisdiction_id"

@@ -7,14 +7,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from lawwatch.crawler.context import KnownIndex
 from lawwatch.crawler.items import DocumentItem
+from lawwatch.errors import QueryError
 from lawwatch.pipeline import ingest as ingest_module
 from lawwatch.pipeline.db import Archive
-from lawwatch.pipeline.ingest import IngestResult, IngestSettings, ingest, ingest_batch
-from lawwatch.pipeline.models import Document, SourceState
+from lawwatch.pipeline.filters import DocumentFilter
+from lawwatch.pipeline.ingest import IngestResult, IngestSettings, ingest, ingest_batch, reclassify
+from lawwatch.pipeline.models import Document, DocumentJurisdiction, SourceState
 from lawwatch.pipeline.normalize import NormalizedDocument, normalize_document
 
 BODY = "<p>The Department sent letters to Philadelphia, Pennsylvania under 8 U.S.C. 1373.</p>"
@@ -167,3 +169,18 @@ def test_a_bad_document_is_a_problem_and_the_rest_is_stored(archive_: Archive, m
 
     counts = ingest(archive_, [_doc(6, title="Release 2"), _doc(7)])
     assert counts.new == 1 and len(counts.problems) == 1 and "boom" in counts.problems[0]
+
+
+def test_reclassify_takes_a_document_filter(archive_: Archive) -> None:
+    ingest(archive_, [_doc(1), _doc(2, source="ojp")])
+    with archive_.session() as session:  # stale tags: only their roles differ from what the classifier gives
+        session.execute(update(DocumentJurisdiction).values(role="locator"))
+    summary = reclassify(archive_, DocumentFilter(sources=("doj_api",)))
+    assert summary == {"documents": 1, "changed": 1}  # a role-only change counts (it was missed before)
+    with archive_.session() as session:
+        rows = session.execute(select(Document.source, DocumentJurisdiction.role).join(DocumentJurisdiction)).all()
+    roles = {source: {role for s, role in rows if s == source} for source, _ in rows}
+    assert roles == {"doj_api": {"named", "locator"}, "ojp": {"locator"}}  # Philadelphia, (located in) Pennsylvania
+    assert reclassify(archive_, DocumentFilter()) == {"documents": 2, "changed": 1}
+    with pytest.raises(QueryError, match="full-text query"):
+        reclassify(archive_, DocumentFilter(query="sanctuary"))

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lawwatch.pipeline.normalize import NormalizedDocument, normalize_document
+from lawwatch.pipeline.normalize import NormalizedDocument, normalize_noted
 
 FORMS = (
     "press_release",
@@ -53,28 +53,21 @@ class DocumentItem:
             raise ValueError(f"{self.url}: give exactly one of html or text")
 
     def normalize(self) -> tuple[NormalizedDocument, str | None]:
-        """The normalized document, and a note when the date could not be read (it is then stored without one);
-        raises ValueError when the item is unusable (no title and no text)."""
-        try:
-            return self._normalized(self.published), None
-        except ValueError as exc:
-            if self.published is None or "date" not in str(exc):
-                raise
-        note = f"{self.url}: unreadable date {self.published!r}; stored without one"
-        return self._normalized(None), note
-
-    def _normalized(self, published: Any) -> NormalizedDocument:
-        return normalize_document(
+        """The normalized document, and a note naming the item when something had to be changed or left out (an
+        unreadable or implausible date: stored without one; a title, text or id over its size limit); raises
+        ValueError when the item is unusable (no title and no text, an overlong URL)."""
+        doc, notes = normalize_noted(
             source=self.source,
             title=self.title,
             url=self.url,
             external_id=self.external_id,
             html=self.html,
             text=self.text,
-            published=published,
+            published=self.published,
             form=self.form,
             metadata=self.metadata,
         )
+        return doc, (f"{self.url}: " + "; ".join(notes)) if notes else None
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dict (datetimes as ISO 8601), used by golden tests and `--json` debugging."""

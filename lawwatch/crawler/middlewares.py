@@ -8,7 +8,7 @@ What a middleware needs to know about the source and the run comes from the spid
 
 from __future__ import annotations
 
-import ipaddress
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.asyncio import sleep  # public since Scrapy 2.18
 from scrapy.utils.response import response_status_message
 
+from lawwatch.config_schema import ip_of, special_address
 from lawwatch.crawler.context import crawl_context
 
 if TYPE_CHECKING:
@@ -29,18 +30,45 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 MAX_MESSAGES = 20
+WARNING = "warning: "  # how a warning's message starts in ``lawwatch/error_messages``
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def record_error(crawler: Crawler, message: str) -> None:
-    """Count one error of this crawl and keep its message (the first ``MAX_MESSAGES``)."""
+    """Count one error of this crawl and keep its message (the first ``MAX_MESSAGES``). Errors come before the
+    warnings in the list, and a warning gives way to an error when it is full: the run record keeps the first ones."""
     stats = crawler.stats
     assert stats is not None
     stats.inc_value("lawwatch/errors")
     messages = list(stats.get_value("lawwatch/error_messages") or [])
+    first_warning = next((i for i, m in enumerate(messages) if m.startswith(WARNING)), len(messages))
+    if len(messages) >= MAX_MESSAGES:
+        if first_warning == len(messages):
+            return
+        messages.pop()
+    messages.insert(first_warning, message[:500])
+    stats.set_value("lawwatch/error_messages", messages)
+
+
+def record_warning(crawler: Crawler, message: str) -> None:
+    """Keep a warning in the run's messages (``warning: ...``) and count it in ``lawwatch/warnings``: something was
+    changed or left out (an implausible date, a cut title), but nothing was lost, so the run's status is unchanged."""
+    stats = crawler.stats
+    assert stats is not None
+    stats.inc_value("lawwatch/warnings")
+    messages = list(stats.get_value("lawwatch/error_messages") or [])
     if len(messages) < MAX_MESSAGES:
-        messages.append(message[:500])
+        messages.append(f"{WARNING}{message}"[:500])
         stats.set_value("lawwatch/error_messages", messages)
+
+
+def record_for(spider: Any, message: str, *, warning: bool = False) -> None:
+    """Record ``message`` on ``spider``'s crawl (an error, or a warning); a spider made by hand (offline tests) has
+    no crawler: the message is only logged then."""
+    crawler = getattr(spider, "crawler", None)
+    spider.logger.warning("%s", message)
+    if crawler is not None and crawler.stats is not None:
+        (record_warning if warning else record_error)(crawler, message)
 
 
 def _is_robots(request: Request) -> bool:
@@ -58,20 +86,8 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 def _special_address(host: str) -> str | None:
-    """Why ``host`` (an IP literal or ``localhost``) is not a public address, or None."""
-    if host == "localhost" or host.endswith(".localhost"):
-        return "a loopback host"
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return None
-    if address.is_loopback:
-        return "a loopback address"
-    if address.is_link_local:
-        return "a link-local address"
-    if address.is_private or address.is_reserved or address.is_unspecified or address.is_multicast:
-        return "a private address"
-    return None
+    """Why ``host`` (an address in any spelling, or ``localhost``) is not a public address, or None."""
+    return special_address(host)
 
 
 class UrlPolicy:
@@ -154,6 +170,55 @@ class SafetyMiddleware:
             if why:
                 raise self._refuse(f"redirect from {request.url} to", target, why)
         return response
+
+
+async def resolve_host(host: str) -> str:
+    """The IPv4 address Scrapy's resolver gives ``host`` (its cache is the one the connection then uses)."""
+    from scrapy.utils.defer import maybe_deferred_to_future
+    from twisted.internet import reactor
+
+    core: Any = reactor  # IReactorCore.resolve: the installed resolver (Scrapy's caching one)
+    address: str = await maybe_deferred_to_future(core.resolve(host))
+    return address
+
+
+class AddressCheckMiddleware:
+    """The last check before a request leaves (950, after every other middleware): what the request would connect
+    to, and what it carries.
+
+    - A real (non-local) source's host name is resolved first, with Scrapy's caching resolver, whose answer the
+      connection then reuses; a name that resolves to a loopback, private or link-local address is refused before
+      anything is sent (``refused request to ...: NAME resolves to 127.0.0.1, a loopback address``).
+    - An ``Authorization`` header (the CourtListener token) goes only over https to the source's own host and port;
+      on any other request it is removed and a warning says so.
+    """
+
+    def __init__(self, crawler: Crawler, resolve: Callable[[str], Awaitable[str]] = resolve_host) -> None:
+        self.crawler = crawler
+        self.resolve = resolve
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        source = crawl_context(self.crawler).source
+        scheme, host, port = _origin(request.url)
+        if b"Authorization" in request.headers and (scheme, host, port) != ("https", *_origin(source.base_url)[1:]):
+            del request.headers[b"Authorization"]
+            record_warning(self.crawler, f"{request.url}: credentials not sent (only over https to {source.base_url})")
+        if source.local or not host or _special_address(host) or ip_of(host) is not None:
+            return None  # a local source may use loopback; literal addresses are the URL policy's to refuse
+        try:
+            address = await self.resolve(host)
+        except Exception:  # the download itself then fails and says why (the name does not resolve)
+            return None
+        why = _special_address(address)
+        if why:
+            message = f"refused request to {request.url}: {host} resolves to {address}, {why} (only a local source)"
+            record_error(self.crawler, message)
+            raise IgnoreRequest(message)
+        return None
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
@@ -288,5 +353,7 @@ class ErrorRecorderMiddleware:
     def process_exception(self, request: Request, exception: Exception) -> None:
         if isinstance(exception, IgnoreRequest) or _is_robots(request):
             return
-        name = type(exception).__name__
-        record_error(self.crawler, f"download failed: {request.url}: {name}: {exception}".rstrip(": "))
+        from lawwatch.crawler.failures import describe_download_failure
+
+        maxsize = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        record_error(self.crawler, describe_download_failure(exception, request, maxsize))

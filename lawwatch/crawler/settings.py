@@ -2,9 +2,12 @@
 
 Every source runs as its own Scrapy crawler (inside one ``CrawlerProcess``), so politeness is per source: robots.txt
 obeyed, AutoThrottle on, at most 2 requests in flight per domain, at least 1 s between requests to a real host (0 is
-allowed only for a ``local`` mirror source), an honest User-Agent with a contact, 30 s timeout, 16 MiB body limit,
-5 redirects, TLS certificates verified, ``file:``/``data:``/``ftp:``/``s3:`` handlers off, telnet console off, and
-retries for 429/5xx/timeouts with backoff that honours Retry-After (``crawler.middlewares.BackoffRetryMiddleware``).
+allowed only for a ``local`` mirror source), an honest User-Agent with a contact, 30 s timeout, 16 MiB body limit
+(also after decompression), 5 redirects (a loop or a longer chain is an error of its own), TLS certificates verified,
+``file:``/``data:``/``ftp:``/``s3:`` handlers off, telnet console off, retries for 429/5xx/timeouts with backoff
+that honours Retry-After (``crawler.middlewares.BackoffRetryMiddleware``), a real source's host resolved and checked
+before each connection (``AddressCheckMiddleware``), and failures recorded as one line each, never a traceback
+(``crawler.failures``).
 Only Scrapy's own settings and the backoff tunables are here: what the middlewares and the item pipeline need to know
 about the source and the run (base URL, local, the archive, known documents) is in the spider's ``CrawlContext``.
 """
@@ -29,9 +32,19 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "lawwatch.crawler.middlewares.BackoffRetryMiddleware": 550,
     "lawwatch.crawler.middlewares.ConditionalGetMiddleware": 560,
+    # Scrapy's own, with decompression bombs, redirect loops and overlong redirect chains recorded as errors.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "lawwatch.crawler.failures.DecompressionGuardMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "lawwatch.crawler.failures.RedirectGuardMiddleware": 600,
     # Scheme, domain and address checks on every request; sees a redirect's Location before RedirectMiddleware (600).
     "lawwatch.crawler.middlewares.SafetyMiddleware": 610,
+    # Last before the connection: a real source's host is resolved and refused when it is loopback/private, and
+    # credentials go only over https to the source's own host.
+    "lawwatch.crawler.middlewares.AddressCheckMiddleware": 950,
 }
+# Outermost: an exception in a callback fails the source with one readable line (no traceback).
+SPIDER_MIDDLEWARES = {"lawwatch.crawler.failures.SpiderFailureMiddleware": 40}
 
 
 def scrapy_settings(
@@ -87,8 +100,11 @@ def scrapy_settings(
         "COOKIES_ENABLED": False,
         "HTTPCACHE_ENABLED": False,
         "DOWNLOADER_MIDDLEWARES": dict(DOWNLOADER_MIDDLEWARES),
+        "SPIDER_MIDDLEWARES": dict(SPIDER_MIDDLEWARES),
         "ITEM_PIPELINES": {"lawwatch.crawler.pipelines.ArchivePipeline": 300},
         "EXTENSIONS": {"scrapy.extensions.logstats.LogStats": None},
         "LOG_LEVEL": log_level,
+        # failures are one line each in the run record; Scrapy's own error lines (with tracebacks) go to DEBUG
+        "LOG_FORMATTER": "lawwatch.crawler.failures.QuietLogFormatter",
         "LOG_FORMAT": "%(asctime)s [%(name)s] %(levelname)s: %(message)s",
     }

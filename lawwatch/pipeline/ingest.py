@@ -3,7 +3,10 @@
 ``ingest_batch(session, documents, settings)`` does one batch in the caller's transaction: each document is
 normalized (a crawled item) and classified on its own, so one that fails is reported as a :class:`Problem` and the
 others are stored; then ``store_documents`` writes the batch and :func:`after_store` writes what must commit with
-it. ``ingest(archive, documents, settings)`` runs batches of ``settings.batch_size``, one transaction each.
+it. :func:`ingest_isolated` does one batch in a transaction of its own, and when the archive refuses the batch it
+stores each document again in a transaction of its own, so only the document the archive refuses is dropped (a
+:class:`Problem` with its URL and the database's reason, never the SQL). ``ingest(archive, documents, settings)``
+runs batches of ``settings.batch_size`` that way.
 
 Both ways in use it: ``lawwatch import`` (already normalized documents, ``pipeline/runs.py``) and the crawl's worker
 process (``crawler/pipelines.py``: ``DocumentItem`` batches, with :class:`IngestSettings` as its only
@@ -18,9 +21,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
+from lawwatch.errors import ArchiveError, QueryError
 from lawwatch.pipeline.classify import Classification, classify
 from lawwatch.pipeline.db import Archive
 from lawwatch.pipeline.models import Document, utcnow
@@ -29,6 +34,7 @@ from lawwatch.pipeline.store import Sighting, StoreResult, record_sightings, sto
 
 if TYPE_CHECKING:
     from lawwatch.alerts.rules import ResolvedRule
+    from lawwatch.pipeline.filters import DocumentFilter
 
 logger = logging.getLogger(__name__)
 OUTCOMES = ("new", "updated", "unchanged")
@@ -107,6 +113,20 @@ def _label(incoming: NormalizedDocument | RawDocument) -> str:
     return incoming.url
 
 
+def describe_error(exc: BaseException) -> str:
+    """One line saying why storing failed: the database's own message (its first line: never the SQL statement or
+    its parameters, which SQLAlchemy's message carries), or the kind of an unexpected error."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        lines = str(exc.orig).strip().splitlines()
+        return f"{type(exc.orig).__name__}: {(lines[0] if lines else '')[:300]}".rstrip(": ")
+    if isinstance(exc, SQLAlchemyError):
+        first = str(exc).split("[SQL:", 1)[0].split("(Background on this error", 1)[0].strip().splitlines()
+        return f"{type(exc).__name__}: {(first[0] if first else '')[:300]}".rstrip(": ")
+    if isinstance(exc, ArchiveError):
+        return str(exc)
+    return f"an internal error ({type(exc).__name__})"
+
+
 def _prepare(
     index: int, incoming: NormalizedDocument | RawDocument, problems: list[Problem]
 ) -> NormalizedDocument | None:
@@ -123,15 +143,45 @@ def _prepare(
         problems.append(Problem(index, f"dropped unusable document {label}: {exc}"))
         return None
     except Exception as exc:
-        logger.exception("normalizing %s failed", label)
+        logger.warning("normalizing %s failed: %s: %s", label, type(exc).__name__, exc)
+        logger.debug("normalizing %s failed", label, exc_info=True)
         problems.append(Problem(index, f"dropped unusable document {label}: {type(exc).__name__}: {exc}"))
         return None
     try:
         return classify_document(doc)
     except Exception as exc:
-        logger.exception("classifying %s failed", label)
+        logger.warning("classifying %s failed: %s: %s", label, type(exc).__name__, exc)
+        logger.debug("classifying %s failed", label, exc_info=True)
         problems.append(Problem(index, f"dropped {label}: classifying it failed: {type(exc).__name__}: {exc}"))
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    index: int
+    document: NormalizedDocument
+    incoming: NormalizedDocument | RawDocument
+
+
+def _prepare_all(documents: Sequence[NormalizedDocument | RawDocument], outcome: IngestResult) -> list[_Prepared]:
+    prepared = []
+    for index, incoming in enumerate(documents):
+        doc = _prepare(index, incoming, outcome.problems)
+        if doc is not None:
+            prepared.append(_Prepared(index, doc, incoming))
+    return prepared
+
+
+def _store_prepared(session: Session, prepared: Sequence[_Prepared], settings: IngestSettings) -> list[Ingested]:
+    results = store_documents(session, [p.document for p in prepared])
+    stored = []
+    for p, result in zip(prepared, results, strict=True):
+        if isinstance(p.incoming, NormalizedDocument):
+            stored.append(Ingested(p.document, result))
+        else:
+            stored.append(Ingested(p.document, result, crawled=True, listing_signature=p.incoming.listing_signature))
+    after_store(session, stored, settings)
+    return stored
 
 
 def ingest_batch(
@@ -142,19 +192,54 @@ def ingest_batch(
     A document that cannot be normalized or classified becomes a :class:`Problem` and the rest are stored; an error
     while storing propagates (the caller's transaction then rolls the whole batch back)."""
     outcome = IngestResult()
-    prepared: list[tuple[NormalizedDocument, NormalizedDocument | RawDocument]] = []
-    for index, incoming in enumerate(documents):
-        doc = _prepare(index, incoming, outcome.problems)
-        if doc is not None:
-            prepared.append((doc, incoming))
-    results = store_documents(session, [doc for doc, _ in prepared])
-    for (doc, incoming), result in zip(prepared, results, strict=True):
-        if isinstance(incoming, NormalizedDocument):
-            outcome.stored.append(Ingested(doc, result))
-        else:
-            outcome.stored.append(Ingested(doc, result, crawled=True, listing_signature=incoming.listing_signature))
-    after_store(session, outcome.stored, settings)
+    prepared = _prepare_all(documents, outcome)
+    outcome.stored = _store_prepared(session, prepared, settings)
     return outcome
+
+
+def ingest_isolated(
+    archive: Archive, documents: Sequence[NormalizedDocument | RawDocument], settings: IngestSettings
+) -> IngestResult:
+    """:func:`ingest_batch` in a transaction of its own; when the archive refuses the batch, every document is
+    stored again in a transaction of its own and only the ones it still refuses are dropped, each a :class:`Problem`
+    naming it with the database's reason. When it refuses every one of several documents the fault is not theirs
+    (the archive is down, its schema is wrong): that raises ``ArchiveError`` and nothing is stored."""
+    outcome = IngestResult()
+    prepared = _prepare_all(documents, outcome)
+    if not prepared:
+        return outcome
+    try:
+        with archive.session() as session:
+            stored = _store_prepared(session, prepared, settings)
+    except Exception as exc:
+        if len(prepared) == 1:
+            _refused(outcome, prepared[0], exc)
+            return outcome
+        reason = describe_error(exc)
+        logger.warning("storing a batch of %d documents failed (%s); storing them one by one", len(prepared), reason)
+    else:
+        outcome.stored = stored
+        return outcome
+    refused: list[tuple[_Prepared, Exception]] = []
+    for one in prepared:
+        try:
+            with archive.session() as session:
+                outcome.stored.extend(_store_prepared(session, [one], settings))
+        except Exception as error:
+            refused.append((one, error))
+    if len(refused) == len(prepared):
+        raise ArchiveError(f"storing {len(prepared)} documents failed: {describe_error(refused[0][1])}")
+    for one, why in refused:
+        _refused(outcome, one, why)
+    outcome.problems.sort(key=lambda p: p.index)
+    return outcome
+
+
+def _refused(outcome: IngestResult, prepared: _Prepared, exc: Exception) -> None:
+    label = _label(prepared.incoming)
+    reason = describe_error(exc)
+    logger.warning("the archive refused %s: %s", label, reason)
+    outcome.problems.append(Problem(prepared.index, f"dropped {label}: the archive refused it ({reason})"))
 
 
 def after_store(session: Session, stored: Sequence[Ingested], settings: IngestSettings) -> None:
@@ -230,8 +315,7 @@ def ingest(
     batch: list[NormalizedDocument | RawDocument] = []
 
     def flush() -> None:
-        with archive.session() as session:
-            result = ingest_batch(session, batch, settings)
+        result = ingest_isolated(archive, batch, settings)
         counts.add(result.results)
         counts.problems.extend(p.message for p in result.problems)
         if on_batch is not None:
@@ -249,12 +333,18 @@ def ingest(
     return counts
 
 
-def _tag_signature(doc_type: str, jurisdictions: Iterable[tuple[str, int, int]], statutes: Iterable[tuple]) -> tuple:
+def _tag_signature(
+    doc_type: str, jurisdictions: Iterable[tuple[str, int, int, str]], statutes: Iterable[tuple[object, ...]]
+) -> tuple[object, ...]:
     return (doc_type, tuple(sorted(jurisdictions)), tuple(sorted(statutes, key=repr)))
 
 
-def reclassify(archive: Archive, conditions: Sequence[ColumnElement[bool]], *, batch_size: int = 500) -> dict[str, int]:
-    """Re-run the classifier over stored documents matching ``conditions``; rewrite doc type and tags that changed."""
+def reclassify(archive: Archive, where: DocumentFilter, *, batch_size: int = 500) -> dict[str, int]:
+    """Re-run the classifier over the stored documents ``where`` selects (``DocumentFilter()``: all); rewrite the
+    doc type and tags that changed. A filter with a full-text ``query`` raises ``QueryError``: only search runs one."""
+    if not where.parsed_query.empty:
+        raise QueryError(f"cannot reclassify by the full-text query {where.query!r}: filter by tags, source or date")
+    conditions = where.conditions()
     seen = changed = 0
     last_id = 0
     while True:
@@ -273,12 +363,12 @@ def reclassify(archive: Archive, conditions: Sequence[ColumnElement[bool]], *, b
                 tags = classify(doc.body_text, title=doc.title, url=doc.url, form=doc.form)
                 before = _tag_signature(
                     doc.doc_type,
-                    ((j.jurisdiction_id, j.mentions, j.first_offset) for j in doc.jurisdictions),
+                    ((j.jurisdiction_id, j.mentions, j.first_offset, j.role) for j in doc.jurisdictions),
                     ((s.title, s.section, s.subsection, s.start, s.end) for s in doc.statutes),
                 )
                 after = _tag_signature(
                     tags.doc_type,
-                    ((j.id, j.mentions, j.first) for j in tags.jurisdictions),
+                    ((j.id, j.mentions, j.first, j.role) for j in tags.jurisdictions),
                     ((s.title, s.section, s.subsection, s.start, s.end) for s in tags.statutes),
                 )
                 if before != after:
