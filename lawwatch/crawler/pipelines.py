@@ -2,11 +2,13 @@
 
 Full batches go to ONE worker process shared by every source of the crawl, which normalizes, classifies and stores
 each batch in one transaction (``Archive.session()``) with the ingest service, so a failure while storing rolls the
-whole batch back and never leaves a half-written document, and the CPU-heavy classification runs on another core
-than downloading and parsing. One worker keeps each source's batches in order. The worker's only configuration is
-the picklable ``IngestSettings`` of the spider's ``CrawlContext``, sent with each batch. Outcomes are counted on the
-crawler's stats (``lawwatch/new``, ``/updated``, ``/unchanged``); an item that cannot be normalized or classified
-is an error of its own, and the rest of its batch is stored.
+whole batch back and never leaves a half-written document (the batch is then stored item by item, each in a
+transaction of its own: ``pipeline.ingest.ingest_isolated``; only an item the archive refuses is lost), and the
+CPU-heavy classification runs on another core than downloading and parsing. One worker keeps each source's batches
+in order. The worker's only configuration is the picklable ``IngestSettings`` of the spider's ``CrawlContext``, sent
+with each batch. Outcomes are counted on the crawler's stats (``lawwatch/new``, ``/updated``, ``/unchanged``); an
+item that cannot be normalized or classified is an error of its own (also counted in ``lawwatch/item_errors``), and
+the rest of its batch is stored; the items of a batch that failed are counted in ``lawwatch/lost``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import asyncio
 import functools
 import logging
 import multiprocessing
+import os
+import threading
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -24,9 +28,10 @@ from scrapy.exceptions import DropItem
 
 from lawwatch.crawler.context import crawl_context
 from lawwatch.crawler.items import DocumentItem
-from lawwatch.crawler.middlewares import record_error
+from lawwatch.crawler.middlewares import record_error, record_warning
+from lawwatch.errors import ArchiveError
 from lawwatch.pipeline.db import Archive, open_archive
-from lawwatch.pipeline.ingest import IngestSettings, classify_document, ingest_batch
+from lawwatch.pipeline.ingest import IngestSettings, classify_document, describe_error, ingest_isolated
 from lawwatch.pipeline.normalize import normalize_document
 
 if TYPE_CHECKING:
@@ -63,8 +68,24 @@ _archives: dict[str, Archive] = {}  # (worker process) opened once per archive U
 
 
 def _warm_up() -> None:
-    """(worker process) Load the classifier before the first batch arrives."""
+    """(worker process) Exit with the crawl; load the classifier before the first batch arrives."""
+    _exit_with_parent()
     classify_document(normalize_document(source="warm-up", title="Warm-up", text="Philadelphia, 8 U.S.C. 1373"))
+
+
+def _exit_with_parent() -> None:
+    """(worker process) End this process when the crawl's process is gone (kill -9): a spawned pool worker would
+    otherwise wait for work forever. A batch it was storing then rolls back whole, like any interrupted
+    transaction."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lawwatch-exit-with-parent", daemon=True).start()
 
 
 def _archive(url: str) -> Archive:
@@ -88,17 +109,24 @@ class BatchReport:
     messages: list[str] = field(default_factory=list)
     error: str | None = None
     lost: int = 0
+    warnings: list[str] = field(default_factory=list)  # items stored with a change (a date left out, a cut title)
 
 
 def _store_batch(settings: IngestSettings, items: list[DocumentItem]) -> BatchReport:
-    """(worker process) Normalize, classify and store one batch in one transaction."""
+    """(worker process) Normalize, classify and store one batch in one transaction; when the archive refuses it,
+    each item in a transaction of its own (``ingest_isolated``), so only the items it refuses are lost."""
     try:
-        with _archive(settings.archive_url).session() as session:
-            result = ingest_batch(session, items, settings)
-    except Exception as exc:  # the whole batch rolled back: every document of it is an error
-        logger.exception("storing a batch of %d documents failed", len(items))
-        return BatchReport(error=f"storing {len(items)} documents failed: {type(exc).__name__}: {exc}", lost=len(items))
-    return BatchReport(dict(result.outcomes()), [p.message for p in result.problems])
+        result = ingest_isolated(_archive(settings.archive_url), items, settings)
+    except Exception as exc:  # the archive refused every item: the whole batch is lost
+        message = (
+            str(exc)
+            if isinstance(exc, ArchiveError)
+            else f"storing {len(items)} documents failed: {describe_error(exc)}"
+        )
+        logger.error("%s", message)
+        return BatchReport(error=message, lost=len(items))
+    dropped = [p.message for p in result.problems if p.dropped]
+    return BatchReport(dict(result.outcomes()), dropped, warnings=[p.message for p in result.problems if not p.dropped])
 
 
 class ArchivePipeline:
@@ -165,7 +193,9 @@ class ArchivePipeline:
             error = f"storing {count} documents failed: the store worker died ({type(exc).__name__})"
             report = BatchReport(error=error, lost=count)
         for message in report.messages:
-            reactor.callFromThread(record_error, self.crawler, message)
+            reactor.callFromThread(self._item_problem, message)
+        for message in report.warnings:
+            reactor.callFromThread(record_warning, self.crawler, message)
         if report.error is not None:
             reactor.callFromThread(self._failed, report.error, report.lost)
         else:
@@ -176,8 +206,16 @@ class ArchivePipeline:
         for outcome, n in outcomes.items():
             self.crawler.stats.inc_value(f"lawwatch/{outcome}", n)
 
+    def _item_problem(self, message: str) -> None:
+        """One item the ingest service could not use (or stored without a field): an error of that item alone,
+        counted apart (``lawwatch/item_errors``) so the runner can tell it from lost batches and failed requests."""
+        record_error(self.crawler, message)
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("lawwatch/item_errors")
+
     def _failed(self, message: str, count: int) -> None:
         record_error(self.crawler, message)
         assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("lawwatch/lost", count)
         if count > 1:  # record_error counted one
             self.crawler.stats.inc_value("lawwatch/errors", count - 1)

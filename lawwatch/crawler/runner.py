@@ -1,37 +1,52 @@
 """Run one or more sources in ONE Scrapy ``CrawlerProcess``; each source gets its own crawler and ``crawl_runs`` row.
 
 A source's row is written ``running`` before the reactor starts and finished when its spider closes: ``ok``,
-``partial`` (some requests or documents failed), or ``failed`` (the spider raised, a sanity check failed, or every
-request failed), with pages, new/updated/unchanged/errors counts, seconds and the first error messages. One source
-failing never stops the others. Scrapy's reactor cannot restart, so call :func:`run_crawl` once per process (the
+``partial`` (some requests or documents failed), ``failed`` (the spider raised, a sanity check failed, or every
+request failed) or ``interrupted`` (SIGTERM/SIGINT stopped the crawl: the batches already handed to the store are
+committed whole), with pages, new/updated/unchanged/errors counts, seconds and the first error messages. One source
+failing never stops the others. While it runs, the row names the process (``pid``, ``host``) and gets a
+``heartbeat_at`` every ``HEARTBEAT_SECONDS``, so ``lawwatch run`` can tell a run whose process died (it marks it
+``interrupted``). Scrapy's reactor cannot restart, so call :func:`run_crawl` once per process (the
 CLI and the scheduler run ``lawwatch crawl`` in a subprocess).
 
 Each source's spider is created with one ``CrawlContext`` (``crawler/context.py``): its config, its known documents
 and validators (``KnownIndex.load``: its ``source_state`` and ``http_cache`` rows), ``since``, the run's id and the
-``IngestSettings`` its items are stored with. The runner reads the run's fresh validators back from it.
+``IngestSettings`` its items are stored with. The runner reads the run's fresh validators and finished listing walks
+back from it. When the spider closes, the item pipeline has already waited for every batch of the run, so:
+
+- a finished walk's boundary (``source_state`` key ``walk:<listing>``) is stored only when the crawl finished
+  normally (not shut down, not failed) with no failed request and no lost batch; items dropped one by one as
+  unusable do not hold it back (fetching them again would not help). Otherwise the boundary stays where it was and
+  the next crawl resumes the walk (``resumed``: how many listings went past all-known pages to do so; also in the
+  run's stats as ``lawwatch/resumed`` and ``lawwatch/resumed_pages``);
+- fresh validators are stored when the run is ``ok`` and none of its walks was left unfinished (else a 304 on a
+  listing's first page could stop the next crawl from resuming it).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.spiderloader import SpiderLoader
-from sqlalchemy import delete, insert
+from sqlalchemy import Table, update
 
-from lawwatch.crawler.context import CrawlContext, KnownIndex, Validators
+from lawwatch.crawler.context import WALK_PREFIX, CrawlContext, KnownIndex, Validators, WalkBoundary
 from lawwatch.crawler.middlewares import MAX_MESSAGES, record_error
 from lawwatch.crawler.settings import scrapy_settings
 from lawwatch.errors import CrawlError
 from lawwatch.pipeline.db import Archive, open_archive
 from lawwatch.pipeline.ingest import IngestSettings
 from lawwatch.pipeline.models import CrawlRun, HttpCacheEntry
+from lawwatch.pipeline.store import Sighting, record_sightings, upsert
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -42,6 +57,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 STORED_MESSAGES = 10
 BATCH_SIZE = 200  # items per transaction of the crawl's worker
+HEARTBEAT_SECONDS = 10.0  # how often a running crawl refreshes crawl_runs.heartbeat_at
 
 
 def ingest_settings(config: Config) -> IngestSettings:
@@ -64,6 +80,7 @@ class SourceResult:
     updated: int = 0
     unchanged: int = 0
     errors: int = 0
+    resumed: int = 0  # listings whose walk went past all-known pages to finish an earlier, unfinished walk
     seconds: float = 0.0
     error_messages: list[str] = field(default_factory=list)
     run_id: int | None = None
@@ -74,10 +91,20 @@ class SourceResult:
         return data
 
 
+def walks_may_finish(stats: dict[str, Any], fatal: bool, reason: str | None) -> bool:
+    """Whether the walks that ended normally in a run with these stats may record their boundary: the crawl finished
+    (no shutdown, no fatal error) and every error was an item dropped alone (no failed request, no lost batch)."""
+    errors = int(stats.get("lawwatch/errors", 0))
+    item_errors = int(stats.get("lawwatch/item_errors", 0))
+    return reason == "finished" and not fatal and errors <= item_errors and not stats.get("lawwatch/lost")
+
+
 def decide_status(stats: dict[str, Any], fatal: bool, reason: str | None) -> str:
     """``failed`` when the spider raised or every request failed; ``partial`` with some errors; else ``ok``."""
     requests = int(stats.get("lawwatch/requests", 0))
     usable = int(stats.get("lawwatch/pages", 0)) + int(stats.get("lawwatch/not_modified", 0))
+    if reason == "shutdown" and not fatal:
+        return "interrupted"
     if fatal or reason not in ("finished", None):
         return "failed"
     if requests > 0 and usable == 0:
@@ -113,7 +140,15 @@ class SourceCrawl:
         self.crawler.signals.connect(self.on_spider_error, signal=signals.spider_error)
         self.crawler.signals.connect(self.on_spider_closed, signal=signals.spider_closed)
         with archive.session() as session:
-            row = CrawlRun(source=source.id, started_at=datetime.now(UTC), status="running")
+            now = datetime.now(UTC)
+            row = CrawlRun(
+                source=source.id,
+                started_at=now,
+                status="running",
+                pid=os.getpid(),
+                host=socket.gethostname(),
+                heartbeat_at=now,
+            )
             session.add(row)
             session.flush()
             self.result.run_id = row.id
@@ -154,16 +189,23 @@ class SourceCrawl:
         r.error_messages = list(stats.get("lawwatch/error_messages") or [])[:STORED_MESSAGES]
         if reason not in ("finished", None):
             r.error_messages.append(f"crawl ended early: {reason}")
-        r.status = decide_status(stats, self.fatal or bool(stats.get("lawwatch/fatal")), reason)
+        fatal = self.fatal or bool(stats.get("lawwatch/fatal"))
+        r.status = decide_status(stats, fatal, reason)
         if r.status == "failed" and not r.error_messages:
             r.error_messages.append("every request failed")
-        validators = self.context.fresh_validators if r.status == "ok" else {}
+        r.resumed = len(self.context.resumed)
+        if r.resumed:
+            stats["lawwatch/resumed"] = r.resumed
+            stats["lawwatch/resumed_pages"] = self.context.resumed_pages
+        unfinished = self.context.unfinished_walks
+        validators = self.context.fresh_validators if r.status == "ok" and not unfinished else {}
+        walks = self.context.walks if walks_may_finish(stats, fatal, reason) else {}
         try:
-            self.save(validators, stats)
+            self.save(validators, stats, walks)
         except Exception:  # the archive itself failed: keep the in-memory result, log loudly
             logger.exception("could not record the crawl run of %s", self.source.id)
 
-    def save(self, validators: Validators, stats: dict[str, Any]) -> None:
+    def save(self, validators: Validators, stats: dict[str, Any], walks: dict[str, WalkBoundary]) -> None:
         r = self.result
         kept = {k: v for k, v in stats.items() if isinstance(v, int | float | str) and not k.startswith("lawwatch/e")}
         with self.archive.session() as session:
@@ -177,14 +219,19 @@ class SourceCrawl:
                 **{k: str(v) if isinstance(v, datetime) else v for k, v in kept.items()},
                 "seconds": round(r.seconds, 3),
             }
-            if validators:
-                session.execute(delete(HttpCacheEntry).where(HttpCacheEntry.url.in_(list(validators))))
-                now = datetime.now(UTC)
+            now = datetime.now(UTC)
+            if validators:  # an upsert: another crawl of the same feeds may store them at the same time
                 rows = [
                     {"url": u, "source": self.source.id, "etag": e, "last_modified": m, "checked_at": now}
                     for u, (e, m) in validators.items()
                 ]
-                session.execute(insert(HttpCacheEntry), rows)
+                columns = ("source", "etag", "last_modified", "checked_at")
+                upsert(session, cast(Table, HttpCacheEntry.__table__), rows, ("url",), columns)
+            boundaries = [
+                Sighting(self.source.id, WALK_PREFIX + listing, None, boundary.encode())
+                for listing, boundary in walks.items()
+            ]
+            record_sightings(session, boundaries, now)
 
 
 def run_crawl(
@@ -230,6 +277,7 @@ def run_crawl(
             deferred.addErrback(crawl.on_start_failed)
         if on_tick is not None:
             _start_ticker(crawls, on_tick, tick_seconds)
+        _start_heartbeat(archive, crawls)
         process.start()
         for crawl in crawls:  # a crawler that never reached spider_closed (e.g. a shutdown) is failed
             if crawl.result.status == "running":
@@ -247,6 +295,28 @@ def _start_ticker(crawls: list[SourceCrawl], on_tick: Callable[..., None], secon
 
     loop = task.LoopingCall(tick)
     loop.start(seconds, now=False)
+
+
+def _start_heartbeat(archive: Archive, crawls: list[SourceCrawl]) -> None:
+    """Refresh ``heartbeat_at`` of the runs still running, every ``HEARTBEAT_SECONDS``, off the reactor thread."""
+    from twisted.internet import task, threads
+
+    def beat() -> None:
+        ids = [c.result.run_id for c in crawls if c.result.status == "running"]
+        if not ids:
+            return
+        try:
+            with archive.session() as session:
+                session.execute(
+                    update(CrawlRun)
+                    .where(CrawlRun.id.in_(ids), CrawlRun.status == "running")
+                    .values(heartbeat_at=datetime.now(UTC))
+                )
+        except Exception:  # a missed heartbeat is not worth a crawl
+            logger.warning("could not record the crawl's heartbeat", exc_info=True)
+
+    loop = task.LoopingCall(lambda: threads.deferToThread(beat))
+    loop.start(HEARTBEAT_SECONDS, now=False)
 
 
 __all__ = ["MAX_MESSAGES", "SourceResult", "decide_status", "run_crawl"]

@@ -2,6 +2,9 @@
 
 ``open_archive(config.archive)`` is the only way code reaches the database: it builds the engine (SQLite with WAL
 and foreign keys on; PostgreSQL through psycopg 3), applies pending Alembic migrations, and hands out sessions.
+Migrations are serialised between processes: a transaction-scoped advisory lock on PostgreSQL, an exclusive
+``flock`` on ``<archive>.migrate.lock`` beside a SQLite file (two commands opening a fresh archive at once: one
+migrates, the other finds it migrated).
 
 Opening an archive that is already at the newest revision does not import Alembic (about a third of a second of
 start-up): the stored revision is read with one plain query and compared with the head found by reading the
@@ -11,7 +14,11 @@ start-up): the stored revision is read with one plain query and compared with th
 from __future__ import annotations
 
 import ast
+import fcntl
+import logging
 import re
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,18 +43,35 @@ _PG_MIGRATION_LOCK = 0x1A3_1373
 # ``revision = "0002"`` / ``down_revision: str | None = "0001"`` at the start of a line of a migration script.
 _REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(.+?)\s*(?:#.*)?$", re.M)
 
+logger = logging.getLogger(__name__)
+
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    _switch_to_wal(cur)
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
     # Searches read document rows at random across a large file: a 64 MiB page cache and memory-mapped reads
     # (up to 1 GiB) serve those from memory instead of a read() per page.
     cur.execute("PRAGMA cache_size=-65536")
     cur.execute("PRAGMA mmap_size=1073741824")
     cur.close()
+
+
+def _switch_to_wal(cur: Any, patience: float = 30.0) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting for another process that holds the file's lock (a new archive being
+    created and migrated by another command): SQLite answers that pragma "database is locked" at once instead of
+    waiting for its busy timeout."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def make_engine(url: str, *, echo: bool = False, schema: str | None = None) -> Engine:
@@ -142,7 +166,7 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         if not inspect(conn).has_table(VERSION_TABLE):
             return None
-        stored = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+        stored: list[str] = list(conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
     if len(stored) > 1:  # several branch heads: let Alembic say what it makes of them
         from alembic.runtime.migration import MigrationContext
 
@@ -152,7 +176,8 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``; safe to call from several processes at once on PostgreSQL."""
+    """Apply migrations up to ``revision``; safe to call from several processes at once (PostgreSQL: an advisory
+    lock; a SQLite file: a ``flock``). Whoever waited finds the archive migrated, and Alembic does nothing."""
     from alembic import command
     from alembic.util import CommandError
 
@@ -164,11 +189,29 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, revision)
         else:
-            command.upgrade(_alembic_config(engine), revision)
+            with _sqlite_migration_lock(engine):
+                command.upgrade(_alembic_config(engine), revision)
     except SQLAlchemyError as exc:
         raise ArchiveError(f"cannot migrate the archive: {_describe(exc)}") from exc
     except CommandError as exc:  # e.g. the archive is at a revision this version of lawwatch does not know
         raise ArchiveError(f"cannot migrate the archive: {exc}") from exc
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``<archive file>.migrate.lock`` (nothing for PostgreSQL or an in-memory
+    SQLite database): processes migrating the same SQLite file take turns."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    path = Path(database).expanduser()
+    with open(path.with_name(path.name + ".migrate.lock"), "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
@@ -200,10 +243,17 @@ class Archive:
             raise ArchiveError(f"the archive is busy: no database connection came free in time ({exc})") from exc
 
     def optimize(self) -> None:
-        """Refresh the planner's statistics after bulk writes (SQLite; PostgreSQL's autovacuum does this itself)."""
+        """Refresh the planner's statistics after bulk writes (SQLite; PostgreSQL's autovacuum does this itself).
+
+        Best effort: the writes are committed already, and ``PRAGMA optimize`` can meet another writer (a
+        dispatcher, a second crawl) and fail at once with "database is locked" despite the busy timeout — then the
+        statistics are refreshed by a later call, and nothing is reported as failed."""
         if self.dialect == "sqlite":
-            with self.engine.begin() as conn:
-                conn.exec_driver_sql("PRAGMA optimize")
+            try:
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql("PRAGMA optimize")
+            except OperationalError as exc:
+                logger.info("PRAGMA optimize skipped: %s", exc.orig)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -7,6 +7,7 @@ fields as its own raw SQL (``pipeline/search.py``) to choose a plan; the agreeme
 holds the renderings to the same answers.
 
 Semantics: different fields AND together, the values of one field OR together; an empty field does not filter.
+A source matches the documents seen via it (``document_sources``), whichever source stored them first.
 Dates are aware datetimes, kept in UTC, and ranges are half-open: ``since <= value < until``; a document without a
 publication date never passes a published range. A statute ``(None, "1373")`` matches section 1373 of any title,
 ``("8", "1373")`` only title 8. ``query`` is a full-text query (``pipeline/textquery.py``): ``conditions()``
@@ -29,7 +30,7 @@ from sqlalchemy import ColumnElement, exists, or_
 
 from lawwatch.errors import QueryError
 from lawwatch.pipeline.doctypes import DOC_TYPES, DocType
-from lawwatch.pipeline.models import Document, DocumentJurisdiction, DocumentStatute
+from lawwatch.pipeline.models import Document, DocumentJurisdiction, DocumentSource, DocumentStatute
 from lawwatch.pipeline.textquery import ParsedQuery, parse_query, text_matches
 
 if TYPE_CHECKING:
@@ -49,7 +50,10 @@ def _role(tag: Any) -> str:
 
 @dataclass(frozen=True)
 class FilterableDocument:
-    """What a filter looks at: build one with ``from_row`` (a stored document) or ``from_normalized``."""
+    """What a filter looks at: build one with ``from_row`` (a stored document) or ``from_normalized``.
+
+    ``source`` is the source that stored the document, ``sources`` every other source it was seen via (a source
+    filter matches either)."""
 
     source: str
     doc_type: str
@@ -60,10 +64,16 @@ class FilterableDocument:
     title: str = ""
     body_text: str = ""
     locators: frozenset[str] = frozenset()  # states that only locate a named place ("Berkeley, California")
+    sources: frozenset[str] = frozenset()
+
+    @property
+    def seen_via(self) -> frozenset[str]:
+        """Every source the document was seen via, ``source`` included."""
+        return self.sources | {self.source}
 
     @classmethod
     def from_row(cls, doc: Document) -> FilterableDocument:
-        """A stored document; reads its ``jurisdictions`` and ``statutes`` relationships."""
+        """A stored document; reads its ``jurisdictions``, ``statutes`` and ``seen_via`` relationships."""
         return cls(
             source=doc.source,
             doc_type=doc.doc_type,
@@ -74,6 +84,7 @@ class FilterableDocument:
             title=doc.title or "",
             body_text=doc.body_text or "",
             locators=frozenset(j.jurisdiction_id for j in doc.jurisdictions if j.role == LOCATOR),
+            sources=frozenset(s.source for s in doc.seen_via),
         )
 
     @classmethod
@@ -142,18 +153,16 @@ class DocumentFilter:
         """A filter from what a person types, e.g. ``from_user(jurisdictions=["Cook County, IL"],
         statutes=["8 U.S.C. 1373"], doc_types=["letter"], since="2017-10-01")``.
 
-        Jurisdictions are names, abbreviations or ids (``"Philadelphia"``, ``"NYC"``, ``"fips:17031"``); statutes
-        are citations (``"8 U.S.C. 1373"``, ``"1373"``: any title); dates are days (``since`` from the start of
-        that UTC day, ``until`` through the end of it) or timestamps (without an offset read as UTC; ``until`` is
-        then exclusive). Raises ``QueryError`` for a name, citation, type, date or query it cannot understand."""
-        from lawwatch.pipeline.classify import parse_statute, resolve_jurisdiction
+        Jurisdictions are names, abbreviations or ids (``"Philadelphia"``, ``"NYC"``, ``"fips:17031"``), resolved
+        by :func:`lawwatch.pipeline.places.resolve_place` as alert rules are: a name that fits several places
+        ("Springfield") or none raises ``PlaceError`` listing the candidates. Statutes are citations
+        (``"8 U.S.C. 1373"``, ``"1373"``: any title); dates are days (``since`` from the start of that UTC day,
+        ``until`` through the end of it) or timestamps (without an offset read as UTC; ``until`` is then
+        exclusive). Raises ``QueryError`` for a name, citation, type, date or query it cannot understand."""
+        from lawwatch.pipeline.classify import parse_statute
+        from lawwatch.pipeline.places import resolve_place
 
-        ids = []
-        for name in jurisdictions:
-            tag = resolve_jurisdiction(name)
-            if tag is None:
-                raise QueryError(f"unknown jurisdiction {name!r}: try a name with its state, like 'Cook County, IL'")
-            ids.append(tag.id)
+        ids = [resolve_place(name).id for name in jurisdictions]
         cites = []
         for cite in statutes:
             try:
@@ -203,7 +212,8 @@ class DocumentFilter:
         if self.doc_types:
             conditions.append(Document.doc_type.in_([t.value for t in self.doc_types]))
         if self.sources:
-            conditions.append(Document.source.in_(self.sources))
+            seen = exists().where(DocumentSource.document_id == Document.id, DocumentSource.source.in_(self.sources))
+            conditions.append(or_(Document.source.in_(self.sources), seen))
         for column, since, until in (
             (Document.published_at, self.published_since, self.published_until),
             (Document.fetched_at, self.fetched_since, self.fetched_until),
@@ -226,7 +236,7 @@ class DocumentFilter:
             return False
         if self.doc_types and doc.doc_type not in self.doc_types:
             return False
-        if self.sources and doc.source not in self.sources:
+        if self.sources and doc.seen_via.isdisjoint(self.sources):
             return False
         for value, since, until in (
             (doc.published_at, self.published_since, self.published_until),

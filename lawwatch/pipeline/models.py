@@ -83,6 +83,8 @@ class Document(Base):
     statutes: Mapped[list[DocumentStatute]] = relationship(
         order_by="DocumentStatute.start", cascade="all, delete-orphan"
     )
+    # every source the document was seen under (written by the store; the database cascades deletes)
+    seen_via: Mapped[list[DocumentSource]] = relationship(viewonly=True, order_by="DocumentSource.source")
 
 
 class DocumentVersion(Base):

@@ -144,11 +144,18 @@ class _Sql:
 def _filter_sql(flt: DocumentFilter) -> _Sql:
     sql = _Sql([], [], {}, [])
     doc_types = [t.value for t in flt.doc_types]
-    for name, values, column in (("sources", flt.sources, "d.source"), ("doc_types", doc_types, "d.doc_type")):
-        if values:
-            sql.where.append(f"{column} IN :{name}")
-            sql.params[name] = list(values)
+    if flt.sources:  # seen via a source: the one that stored the document, or any other it was seen under
+        sql.where.append(
+            "(d.source IN :sources OR EXISTS (SELECT 1 FROM document_sources s "
+            "WHERE s.document_id = d.id AND s.source IN :seen_via))"
+        )
+        for name in ("sources", "seen_via"):
+            sql.params[name] = list(flt.sources)
             sql.binds.append(sa.bindparam(name, expanding=True))
+    if doc_types:
+        sql.where.append("d.doc_type IN :doc_types")
+        sql.params["doc_types"] = doc_types
+        sql.binds.append(sa.bindparam("doc_types", expanding=True))
     for name, value, condition in (
         ("since", flt.published_since, "d.published_at >="),
         ("until", flt.published_until, "d.published_at <"),
@@ -193,30 +200,13 @@ def search(
     offset: int = 0,
     highlight: tuple[str, str] = ("[", "]"),
     count_cap: int | None = COUNT_CAP,
-    # Deprecated: the filter as separate keywords, for callers not yet passing a DocumentFilter.
-    jurisdictions: Sequence[str] = (),
-    statutes: Sequence[tuple[str | None, str]] = (),
-    doc_types: Sequence[str] = (),
-    sources: Sequence[str] = (),
-    since: datetime | None = None,
-    until: datetime | None = None,
 ) -> SearchResult:
     """Search the archive for the documents ``filter`` selects, ranked by the full-text query.
 
     The query (syntax: ``pipeline/textquery.py``) is either the second argument, a string, or the ``query`` of
     the filter; the second argument may also be the filter itself: ``search(s, "sanctuary", filter=f)``,
     ``search(s, f)``. Giving a query both ways raises ``QueryError``."""
-    legacy = None
-    if jurisdictions or statutes or doc_types or sources or since is not None or until is not None:
-        legacy = DocumentFilter(
-            jurisdictions=tuple(jurisdictions),
-            statutes=tuple(statutes),
-            doc_types=tuple(doc_types),  # type: ignore[arg-type]  # strings: checked and converted by the filter
-            sources=tuple(sources),
-            published_since=since,
-            published_until=until,
-        )
-    flt = _resolve(query, filter, legacy)
+    flt = _resolve(query, filter)
     if order not in ("relevance", "newest"):
         raise QueryError(f"order must be 'relevance' or 'newest', not {order!r}")
     if limit < 0 or offset < 0:
@@ -251,9 +241,7 @@ def search(
 _NO_FILTER = DocumentFilter()
 
 
-def _resolve(
-    query: str | DocumentFilter, given: DocumentFilter | None, legacy: DocumentFilter | None
-) -> DocumentFilter:
+def _resolve(query: str | DocumentFilter, given: DocumentFilter | None) -> DocumentFilter:
     """The one filter of a search call, its query included."""
     text = ""
     if isinstance(query, DocumentFilter):
@@ -262,10 +250,6 @@ def _resolve(
         given = query
     else:
         text = query
-    if legacy is not None:
-        if given is not None:
-            raise TypeError("search() takes filter= or the separate filter keywords, not both")
-        given = legacy
     flt = given or _NO_FILTER
     if text.strip():
         if flt.query.strip():
@@ -376,7 +360,7 @@ def _total(
     capped = f"SELECT 1 {base} LIMIT :cap" if cap is not None else f"SELECT 1 {base}"
     params = {**sql.params, "cap": (cap or 0) + 1}
     try:
-        total = session.execute(sql.text(f"SELECT count(*) FROM ({capped}) c"), params).scalar_one()
+        total: int = session.execute(sql.text(f"SELECT count(*) FROM ({capped}) c"), params).scalar_one()
     except DBAPIError as exc:
         raise QueryError(f"cannot count matches: {str(exc.orig).splitlines()[0]}") from None
     if cap is not None and total > cap:

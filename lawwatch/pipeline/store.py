@@ -1,10 +1,20 @@
 """Writing documents into the archive: batch upserts with versions and tags, in the caller's transaction.
 
 ``store_documents`` dedups by canonical URL and by (source, external id). Identical content (same content hash) is
-``unchanged`` and touches no row; changed content keeps the earlier text as a ``document_versions`` row and updates
-the document and its tags (``updated``); everything else is ``new``. One batch is a handful of statements, never
-one commit per row; the caller owns the transaction (``Archive.session()``), so whatever else must happen
-atomically with the documents (the alert outbox, the crawl state) is written in the same one.
+``unchanged`` and touches no document row; changed content keeps the earlier text as a ``document_versions`` row and
+updates the document and its tags (``updated``); everything else is ``new``. Every stored document is recorded in
+``document_sources`` under the incoming source, its id and URL there (``--source X`` means "seen via X"). One batch is
+a handful of statements, never one commit per row; the caller owns the transaction (``Archive.session()``), so
+whatever else must happen atomically with the documents (the alert outbox, the crawl state) is written in the same
+one.
+
+Several writers at once (two crawls, a crawl and an import) converge without errors: new documents are inserted with
+``INSERT … ON CONFLICT DO NOTHING`` and an update applies only if the row still has the content hash it was read
+with (``UPDATE … WHERE content_hash = <read>``). A document another writer stored or changed in between is read
+again and compared once more, so the loser of a race sees ``unchanged`` (or ``updated`` when its text differs) and
+the winner alone writes the version, the tags and (through ``after_store``) the alert outbox rows. Every other table
+is written with upserts. Rows are written in a fixed order (by URL, by id, by key) so that two PostgreSQL
+transactions never wait on each other in a cycle.
 
 ``record_sightings`` / ``source_state_of`` write and read the per-source crawl state (``source_state``).
 """
@@ -16,13 +26,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from sqlalchemy import Table, delete, insert, or_, select, tuple_, update
+from sqlalchemy import Table, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lawwatch.errors import ArchiveError
 from lawwatch.pipeline.models import (
     Document,
     DocumentJurisdiction,
+    DocumentSource,
     DocumentStatute,
     DocumentVersion,
     Jurisdiction,
@@ -36,6 +48,7 @@ if TYPE_CHECKING:
 Outcome = Literal["new", "updated", "unchanged"]
 DOCUMENTS = cast(Table, Document.__table__)
 _CHUNK = 400  # keeps IN lists and multi-row VALUES well under every backend's bound-parameter limit
+_RACE_ROUNDS = 5  # reads again of documents other writers stored meanwhile, before giving up
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +108,16 @@ def _split_duplicates(docs: Sequence[NormalizedDocument]) -> list[Sequence[Norma
 
 
 def _existing(session: Session, docs: Sequence[NormalizedDocument]) -> dict[tuple[str, Any], Document]:
+    """The stored documents ``docs`` would match, by identity; read afresh (another writer may have changed rows
+    this session loaded before)."""
     urls = [d.url for d in docs if d.url]
     pairs = [(d.source, d.external_id) for d in docs if d.external_id]
     found: dict[tuple[str, Any], Document] = {}
     conditions = [Document.url.in_(chunk) for chunk in _chunks(urls)]
     conditions += [tuple_(Document.source, Document.external_id).in_(chunk) for chunk in _chunks(pairs)]
     for chunk in _chunks(conditions, 8):
-        for row in session.scalars(select(Document).where(or_(*chunk))):
+        query = select(Document).where(or_(*chunk)).execution_options(populate_existing=True)
+        for row in session.scalars(query):
             if row.url:
                 found[("url", row.url)] = row
             if row.external_id:
@@ -133,11 +149,34 @@ def document_row(doc: NormalizedDocument, now: datetime) -> dict[str, Any]:
     return values
 
 
+def _insert(session: Session) -> Any:
+    """The dialect's ``insert`` (with ``on_conflict_do_nothing`` / ``on_conflict_do_update``)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def _insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    dialect = session.get_bind().dialect.name
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    maker = _insert(session)
     for chunk in _chunks(rows):
         session.execute(maker(table).on_conflict_do_nothing(), list(chunk))
+
+
+def upsert(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str], update: Sequence[str]
+) -> None:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE SET`` the ``update`` columns, in key order (the last row of a key
+    wins)."""
+    latest = {tuple(row[k] for k in keys): row for row in rows}
+    ordered = [latest[key] for key in sorted(latest, key=repr)]
+    maker = _insert(session)
+    size = max(1, _CHUNK // max(1, len(table.columns)))
+    for chunk in _chunks(ordered, size):
+        statement = maker(table).values(list(chunk))
+        excluded = statement.excluded
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[table.c[k] for k in keys], set_={c: excluded[c] for c in update}
+            )
+        )
 
 
 def write_tags(session: Session, pairs: Sequence[tuple[int, Classification | None]], *, replace: bool) -> None:
@@ -178,93 +217,132 @@ def write_tags(session: Session, pairs: Sequence[tuple[int, Classification | Non
                 }
             )
     if places:
-        _insert_ignore(session, Jurisdiction.__table__, list(places.values()))
+        _insert_ignore(session, Jurisdiction.__table__, [places[k] for k in sorted(places)])
     tables = (cast(Table, DocumentJurisdiction.__table__), cast(Table, DocumentStatute.__table__))
     for table, rows in zip(tables, (links, cites), strict=True):
         for chunk in _chunks(rows):
             session.execute(insert(table), list(chunk))
 
 
-def _insert_new(session: Session, fresh: Sequence[NormalizedDocument], now: datetime) -> list[int]:
-    """Insert new documents in multi-row statements; ids come back matched by identity, not by row order (an
-    ordered RETURNING would make SQLAlchemy insert row by row on SQLite)."""
+def _insert_new(session: Session, fresh: Sequence[NormalizedDocument], now: datetime) -> list[int | None]:
+    """Insert new documents in multi-row ``INSERT … ON CONFLICT DO NOTHING`` statements, in URL order; ids come back
+    matched by identity, not by row order (an ordered RETURNING would make SQLAlchemy insert row by row on SQLite).
+    None for a document that another writer stored since it was read (the caller reads it again)."""
     ids: dict[tuple[str | None, str, str | None], int] = {}
-    anonymous: list[int] = []
-    for chunk in _chunks(fresh):
-        keyed = [d for d in chunk if d.url or d.external_id]
-        if keyed:
-            table = DOCUMENTS
-            stmt = insert(table).returning(table.c.id, table.c.url, table.c.source, table.c.external_id)
-            for row in session.execute(stmt, [document_row(d, now) for d in keyed]):
-                ids[(row.url, row.source, row.external_id)] = row.id
-        for doc in chunk:  # no identity at all: cannot be deduplicated, inserted one by one in order
-            if not (doc.url or doc.external_id):
-                anonymous.append(
-                    session.scalars(insert(Document).returning(Document.id), [_document_values(doc, now)]).one()
-                )
-    unnamed = iter(anonymous)
-    return [ids[(d.url, d.source, d.external_id)] if (d.url or d.external_id) else next(unnamed) for d in fresh]
+    keyed = sorted((d for d in fresh if d.url or d.external_id), key=_write_order)
+    table = DOCUMENTS
+    maker = _insert(session)
+    for chunk in _chunks(keyed):
+        stmt = (
+            maker(table)
+            .on_conflict_do_nothing()
+            .returning(table.c.id, table.c.url, table.c.source, table.c.external_id)
+        )
+        for row in session.execute(stmt, [document_row(d, now) for d in chunk]):
+            ids[(row.url, row.source, row.external_id)] = row.id
+    found: list[int | None] = []
+    for doc in fresh:
+        if doc.url or doc.external_id:
+            found.append(ids.get((doc.url, doc.source, doc.external_id)))
+        else:  # no identity at all: cannot be deduplicated, inserted one by one in order
+            found.append(session.scalars(insert(Document).returning(Document.id), [_document_values(doc, now)]).one())
+    return found
+
+
+def _write_order(doc: NormalizedDocument) -> tuple[str, str, str]:
+    return (doc.url or "", doc.source, doc.external_id or "")
 
 
 def _folded(text: str) -> str:
     return " ".join(text.split())
 
 
-def _store_unique(session: Session, docs: Sequence[NormalizedDocument], now: datetime) -> list[StoreResult]:
-    existing = _existing(session, docs)
-    outcomes: list[tuple[Outcome, int | None]] = []
-    body_changed: dict[int, bool] = {}
-    fresh: list[NormalizedDocument] = []
-    changed: list[tuple[Document, NormalizedDocument]] = []
-    for doc in docs:
-        row = next((existing[k] for k in _identity(doc) if k in existing), None)
-        if row is None:
-            outcomes.append(("new", None))
-            fresh.append(doc)
-        elif row.content_hash == doc.content_hash:
-            outcomes.append(("unchanged", row.id))
-        else:
-            outcomes.append(("updated", row.id))
-            changed.append((row, doc))
-            body_changed[row.id] = _folded(row.body_text) != _folded(doc.body_text)
-
-    new_ids = _insert_new(session, fresh, now)
-    if changed:
-        session.execute(
-            insert(DocumentVersion),
-            [
-                {
-                    "document_id": row.id,
-                    "title": row.title,
-                    "body_text": row.body_text,
-                    "content_hash": row.content_hash,
-                    "meta": row.meta,
-                    "fetched_at": row.fetched_at,
-                    "superseded_at": now,
-                }
-                for row, _ in changed
-            ],
+def _update_changed(
+    session: Session, changed: Sequence[tuple[Document, NormalizedDocument]], now: datetime
+) -> set[int]:
+    """Update each stored row to its changed document, in id order, only if the row still has the content hash it
+    was read with; keep the superseded text as a version. The ids of the rows updated (the others changed
+    meanwhile: the caller reads them again)."""
+    done: set[int] = set()
+    versions: list[dict[str, Any]] = []
+    for row, doc in sorted(changed, key=lambda pair: pair[0].id):
+        version = {
+            "document_id": row.id,
+            "title": row.title,
+            "body_text": row.body_text,
+            "content_hash": row.content_hash,
+            "meta": row.meta,
+            "fetched_at": row.fetched_at,
+            "superseded_at": now,
+        }
+        values = _document_values(doc, now)
+        values["url"] = row.url or doc.url
+        values["external_id"] = row.external_id or doc.external_id
+        values["source"] = row.source  # a document keeps the source that first reported it
+        if doc.published_at is None:
+            values["published_at"] = row.published_at
+        statement = (
+            update(Document)
+            .where(Document.id == row.id, Document.content_hash == row.content_hash)
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
-        for row, doc in changed:
-            values = _document_values(doc, now)
-            values["url"] = row.url or doc.url
-            values["external_id"] = row.external_id or doc.external_id
-            values["source"] = row.source  # a document keeps the source that first reported it
-            if doc.published_at is None:
-                values["published_at"] = row.published_at
-            session.execute(update(Document).where(Document.id == row.id).values(**values))
-            session.expire(row)
+        if session.execute(statement).rowcount == 1:  # type: ignore[attr-defined]
+            done.add(row.id)
+            versions.append(version)
+        session.expire(row)
+    if versions:
+        session.execute(insert(DocumentVersion), versions)
+    return done
 
-    write_tags(session, [(i, d.classification) for i, d in zip(new_ids, fresh, strict=True)], replace=False)
-    write_tags(session, [(row.id, doc.classification) for row, doc in changed], replace=True)
 
-    fresh_ids = iter(new_ids)
-    results = []
-    for doc, (outcome, doc_id) in zip(docs, outcomes, strict=True):
-        resolved = next(fresh_ids) if doc_id is None else doc_id
-        content_changed = outcome == "new" or body_changed.get(resolved, False)
-        results.append(StoreResult(resolved, outcome, doc.source, doc.url, doc.external_id, content_changed))
-    return results
+def _store_unique(session: Session, docs: Sequence[NormalizedDocument], now: datetime) -> list[StoreResult]:
+    """Store documents with distinct identities; a document another writer stored or changed after it was read is
+    read and compared again (up to ``_RACE_ROUNDS`` times)."""
+    results: dict[int, StoreResult] = {}
+    added: list[tuple[int, Classification | None]] = []
+    replaced: list[tuple[int, Classification | None]] = []
+    pending = list(range(len(docs)))
+    for _round in range(_RACE_ROUNDS):
+        existing = _existing(session, [docs[i] for i in pending])
+        fresh: list[int] = []
+        changed: list[tuple[int, Document]] = []
+        for i in pending:
+            doc = docs[i]
+            row = next((existing[k] for k in _identity(doc) if k in existing), None)
+            if row is None:
+                fresh.append(i)
+            elif row.content_hash == doc.content_hash:
+                results[i] = StoreResult(row.id, "unchanged", doc.source, doc.url, doc.external_id)
+            else:
+                changed.append((i, row))
+        raced: list[int] = []
+        for i, doc_id in zip(fresh, _insert_new(session, [docs[i] for i in fresh], now), strict=True):
+            doc = docs[i]
+            if doc_id is None:
+                raced.append(i)
+                continue
+            results[i] = StoreResult(doc_id, "new", doc.source, doc.url, doc.external_id, True)
+            added.append((doc_id, doc.classification))
+        # read before the update expires the rows
+        seen = [(i, row.id, _folded(row.body_text) != _folded(docs[i].body_text)) for i, row in changed]
+        updated = _update_changed(session, [(row, docs[i]) for i, row in changed], now)
+        for i, doc_id, body_changed in seen:
+            doc = docs[i]
+            if doc_id not in updated:
+                raced.append(i)
+                continue
+            results[i] = StoreResult(doc_id, "updated", doc.source, doc.url, doc.external_id, body_changed)
+            replaced.append((doc_id, doc.classification))
+        pending = sorted(raced)
+        if not pending:
+            break
+    if pending:
+        labels = ", ".join(docs[i].url or docs[i].external_id or "?" for i in pending[:3])
+        raise ArchiveError(f"{len(pending)} documents kept changing under other writers: {labels}")
+    write_tags(session, added, replace=False)
+    write_tags(session, replaced, replace=True)
+    return [results[i] for i in range(len(docs))]
 
 
 def store_documents(session: Session, docs: Sequence[NormalizedDocument]) -> list[StoreResult]:
@@ -274,7 +352,44 @@ def store_documents(session: Session, docs: Sequence[NormalizedDocument]) -> lis
     for part in _split_duplicates(docs):
         results.extend(_store_unique(session, part, now))
         session.flush()
+    record_sources(session, results, now)
     return results
+
+
+def record_sources(session: Session, results: Sequence[StoreResult], now: datetime | None = None) -> None:
+    """Upsert the (document, source) rows of ``document_sources``: the source's external id and URL for the
+    document (a value given replaces the stored one; None keeps it) and when it was last seen."""
+    seen_at = now or datetime.now(UTC)
+    rows = [
+        {
+            "document_id": r.document_id,
+            "source": r.source,
+            "external_id": r.external_id,
+            "url": r.url,
+            "first_seen_at": seen_at,
+            "last_seen_at": seen_at,
+        }
+        for r in results
+    ]
+    if not rows:
+        return
+    table = cast(Table, DocumentSource.__table__)
+    latest = {(row["document_id"], row["source"]): row for row in rows}
+    ordered = [latest[key] for key in sorted(latest)]
+    maker = _insert(session)
+    for chunk in _chunks(ordered, _CHUNK // 6):
+        statement = maker(table).values(list(chunk))
+        excluded = statement.excluded
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[table.c.document_id, table.c.source],
+                set_={
+                    "external_id": func.coalesce(excluded.external_id, table.c.external_id),
+                    "url": func.coalesce(excluded.url, table.c.url),
+                    "last_seen_at": excluded.last_seen_at,
+                },
+            )
+        )
 
 
 def record_sightings(session: Session, sightings: Sequence[Sighting], now: datetime | None = None) -> None:
@@ -286,7 +401,7 @@ def record_sightings(session: Session, sightings: Sequence[Sighting], now: datet
     seen_at = now or datetime.now(UTC)
     rows = [
         {"source": s.source, "key": s.key, "external_id": s.external_id, "signature": s.signature, "seen_at": seen_at}
-        for s in latest.values()
+        for _, s in sorted(latest.items())
     ]
     table = cast(Table, SourceState.__table__)
     maker = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

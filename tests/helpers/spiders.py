@@ -7,6 +7,7 @@ Golden examples live in ``tests/examples/<spider_id>/<callback>__<name>.<ext>`` 
      "meta": {...},                                   # the request meta the callback sees
      "source": {"base_url": "...", "options": {...}, "local": false},
      "known": [{"url": "...", "external_id": "...", "signature": "..."}],
+     "walks": {"<listing>": ["<url>", ...]},           # where the listing's last finished walk began
      "since": "2017-01-01"}
 """
 
@@ -29,7 +30,7 @@ from scrapy.utils.test import get_crawler
 import lawwatch.crawler.spiders as spiders_package
 from lawwatch.config import SourceConfig
 from lawwatch.crawler.base import LawwatchSpider
-from lawwatch.crawler.context import CrawlContext, KnownIndex
+from lawwatch.crawler.context import CrawlContext, KnownIndex, Listed, WalkBoundary
 from lawwatch.crawler.items import DocumentItem
 from lawwatch.errors import CrawlError
 from lawwatch.pipeline.normalize import to_utc
@@ -121,6 +122,8 @@ def make_spider(spider_id: str, meta: dict[str, Any] | None = None, url: str = "
     known = KnownIndex(source=spider_id)
     for entry in meta.get("known") or []:
         known.add(url=entry.get("url"), external_id=entry.get("external_id"), signature=entry.get("signature"))
+    for listing, urls in (meta.get("walks") or {}).items():
+        known.walks[listing] = WalkBoundary.of([Listed(url, None, True) for url in urls], None)
     since = to_utc(meta["since"]) if meta.get("since") else None
     cls = spider_class(spider_id)
     crawler = get_crawler(cls)

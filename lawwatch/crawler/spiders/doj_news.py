@@ -17,12 +17,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import scrapy
 from cssselect import HTMLTranslator
 from lxml import etree
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
-from lawwatch.crawler.base import LawwatchSpider
+from lawwatch.crawler.base import LawwatchSpider, Listed
 from lawwatch.crawler.items import DocumentItem
 from lawwatch.crawler.specs.doj_news import OPTIONS
-from lawwatch.pipeline.normalize import to_utc
+from lawwatch.pipeline.normalize import read_date
 
 DEFAULT_LISTINGS = OPTIONS.default("listings")
 DEFAULT_MAX_PAGES = OPTIONS.default("max_pages")
@@ -106,11 +106,11 @@ def _string(nodes: list[Any]) -> str | None:
     return nodes[0].xpath("string()") if nodes else None
 
 
-def utf8_if_misdeclared(response: Response) -> Response:
+def utf8_if_misdeclared(response: TextResponse) -> TextResponse:
     """``response`` read as UTF-8 when it declares another charset but its bytes are valid, non-ASCII UTF-8 (a
     server's wrong ``charset`` would otherwise turn every dash and quote into mojibake)."""
-    encoding = (getattr(response, "encoding", None) or "").lower().replace("_", "-")
-    if encoding in ("utf-8", "utf8") or not hasattr(response, "text") or response.body.isascii():
+    encoding = (response.encoding or "").lower().replace("_", "-")
+    if encoding in ("utf-8", "utf8") or response.body.isascii():
         return response
     try:
         response.body.decode("utf-8")
@@ -120,7 +120,10 @@ def utf8_if_misdeclared(response: Response) -> Response:
 
 
 def parse_release_page(response: Response) -> ReleasePage | None:
-    """The release on ``response`` (current or 2018 layout), or None when the page has neither layout."""
+    """The release on ``response`` (current or 2018 layout), or None when the page has neither layout (also when it
+    is not text at all, e.g. a PDF where a release page was linked)."""
+    if not isinstance(response, TextResponse):
+        return None
     root = utf8_if_misdeclared(response).selector.root
     heading = _X["2018_title"](root)
     if heading:
@@ -177,13 +180,17 @@ class DojNewsSpider(LawwatchSpider):
         # Only the first page is fetched conditionally (a 304 there means the listing has nothing new), and never
         # in a backfill, which walks back whatever the first page says.
         conditional = page == 0 and self.since is None
-        return scrapy.Request(with_page(url, page), callback=self.parse_listing,
-                              meta={"page": page, "conditional": conditional}, dont_filter=page == 0)
+        return scrapy.Request(
+            with_page(url, page),
+            callback=self.parse_listing,
+            meta={"page": page, "conditional": conditional},
+            dont_filter=page == 0,
+        )
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         rows = response.css("div.views-row article.news-content-listing") or response.css("div.views-row")
         self.sanity_check(len(rows), f"listing {response.url}")
-        known_flags: list[bool] = []
+        entries: list[Listed] = []
         dates: list[datetime] = []
         for row in rows:
             href = row.css("h2.news-title a::attr(href)").get() or row.css(".views-field-title a::attr(href)").get()
@@ -191,22 +198,26 @@ class DojNewsSpider(LawwatchSpider):
                 continue
             url = response.urljoin(href)
             day = row.css("time::attr(datetime)").get() or row.css("span.date-display-single::attr(content)").get()
-            when = to_utc(day) if day else None
+            when = read_date(day)[0] if day else None  # an absurd listing date neither orders nor stops the walk
             if when is not None:
                 dates.append(when)
             known = self.is_known(url=url, signature=day)
-            known_flags.append(known)
+            entries.append(Listed(url, None, known, when))
             if known or (self.since is not None and when is not None and when < self.since):
                 continue
             title = _text(row.css("h2.news-title a").xpath("string()").get() or row.css("a").xpath("string()").get())
             listing = {"title": title, "date": day}
             yield scrapy.Request(url, callback=self.parse_release, meta={"listing": listing})
-        self.sanity_check(len(known_flags), f"listing {response.url} (entries without links)")
+        self.sanity_check(len(entries), f"listing {response.url} (entries without links)")
         page = int(response.meta.get("page", 0))
-        max_pages = int(self.options.get("max_pages", DEFAULT_MAX_PAGES))
+        max_pages = None if self.since is not None else int(self.options.get("max_pages", DEFAULT_MAX_PAGES))
         next_href = response.css("a[aria-label='Next page']::attr(href)").get()
-        walk = self.keep_walking(all_known=all(known_flags), oldest=min(dates) if dates else None)
-        if next_href and walk and (page + 1 < max_pages or self.since is not None):
+        walk = urlsplit(response.url).path  # the walk's id: the listing's path, whatever page this is
+        oldest = min(dates) if dates else None
+        go_on = self.next_page(
+            walk, entries, oldest=oldest, more=bool(next_href), max_pages=max_pages, position=page + 1
+        )
+        if go_on and next_href:
             yield self.listing_request(response.urljoin(next_href), page + 1)
 
     def parse_release(self, response: Response) -> Iterator[DocumentItem]:

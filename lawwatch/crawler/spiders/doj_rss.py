@@ -12,40 +12,36 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import feedparser
 import scrapy
 from scrapy.http import Response
 
 from lawwatch.crawler.base import LawwatchSpider
-from lawwatch.crawler.content import refuse_entity_declarations
+from lawwatch.crawler.identity import first_listing
 from lawwatch.crawler.items import DocumentItem
 from lawwatch.crawler.specs.doj_rss import OPTIONS
 from lawwatch.crawler.spiders.doj_news import parse_release_page
-from lawwatch.errors import CrawlError
 
 DEFAULT_FEEDS = OPTIONS.default("feeds")
 
 
-def feed_entries(body: bytes, content_type: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    """The entries of an RSS/Atom document as plain dicts, and the parser's complaint when it found none."""
-    headers = {"content-type": content_type} if content_type else {}
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
+def feed_entries(result: Any) -> list[dict[str, Any]]:
+    """The entries of a parsed feed (:func:`crawler.content.read_feed`) as plain dicts (they travel in request
+    meta)."""
     entries = []
-    for entry in parsed.entries:
-        entries.append({
-            "title": entry.get("title") or "",
-            "link": entry.get("link") or "",
-            "guid": entry.get("id") or None,
-            # dict.get: feedparser's own get() maps a missing `updated` to `published` with a DeprecationWarning
-            "published": dict.get(entry, "published") or dict.get(entry, "updated") or None,
-            "updated": dict.get(entry, "updated") or None,
-            "summary": entry.get("summary") or "",
-            "creator": entry.get("author") or None,
-        })
-    problem = None
-    if not entries and parsed.get("bozo"):
-        problem = f"{type(parsed.get('bozo_exception')).__name__}: {parsed.get('bozo_exception')}"
-    return entries, problem
+    for entry in result.entries:
+        entries.append(
+            {
+                "title": entry.get("title") or "",
+                "link": entry.get("link") or "",
+                "guid": entry.get("id") or None,
+                # dict.get: feedparser's own get() maps a missing `updated` to `published` with a DeprecationWarning
+                "published": dict.get(entry, "published") or dict.get(entry, "updated") or None,
+                "updated": dict.get(entry, "updated") or None,
+                "summary": entry.get("summary") or "",
+                "creator": entry.get("author") or None,
+            }
+        )
+    return entries
 
 
 class DojRssSpider(LawwatchSpider):
@@ -54,25 +50,26 @@ class DojRssSpider(LawwatchSpider):
 
     def first_requests(self) -> Iterable[scrapy.Request]:
         for path in self.options.get("feeds", DEFAULT_FEEDS):
-            yield scrapy.Request(self.url(path), callback=self.parse_feed, meta={"conditional": self.since is None},
-                                 dont_filter=True)
+            yield scrapy.Request(
+                self.url(path), callback=self.parse_feed, meta={"conditional": self.since is None}, dont_filter=True
+            )
 
     def parse_feed(self, response: Response) -> Iterator[DocumentItem | scrapy.Request]:
-        try:
-            refuse_entity_declarations(response.body)
-        except ValueError as exc:
-            raise CrawlError(self.source.id, f"feed {response.url} {exc}") from exc
-        content_type = response.headers.get(b"Content-Type")
-        entries, problem = feed_entries(response.body, content_type.decode("latin-1") if content_type else None)
-        where = f"feed {response.url}" + (f" ({problem})" if problem else "")
-        self.sanity_check(len(entries), where)
+        """A feed, read through the checked path every feed spider uses (:meth:`LawwatchSpider.read_feed`): an entity
+        declaration anywhere in the prolog, a truncated or malformed feed and a body that is no feed fail the source
+        with the feed's URL. New items → their release pages."""
+        result = self.read_feed(response)
+        if result is None:  # 304: nothing new
+            return
+        entries = feed_entries(result)
+        self.sanity_check(len(entries), f"feed {response.url}")
         fetch_pages = bool(self.options.get("fetch_pages", True))
         for entry in entries:
             if not entry["link"]:
                 continue
             url = response.urljoin(entry["link"])
             signature = entry["updated"] or entry["published"]
-            if self.is_known(url=url, signature=signature):
+            if not first_listing(self, url, entry["guid"]) or self.is_known(url=url, signature=signature):
                 continue
             if fetch_pages:
                 yield scrapy.Request(url, callback=self.parse_release, meta={"entry": entry})

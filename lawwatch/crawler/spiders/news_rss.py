@@ -24,8 +24,10 @@ from twisted.python.failure import Failure
 
 from lawwatch.crawler.base import LawwatchSpider
 from lawwatch.crawler.content import extract_main_text
+from lawwatch.crawler.identity import first_listing
 from lawwatch.crawler.items import DocumentItem
 from lawwatch.crawler.specs.news_rss import OPTIONS
+from lawwatch.pipeline.normalize import read_date
 
 DEFAULT_FEEDS = OPTIONS.default("feeds")
 MIN_PAGE_TEXT = 200  # characters; shorter page text (a stub, a paywall notice) loses to content:encoded
@@ -33,11 +35,16 @@ MIN_PAGE_TEXT = 200  # characters; shorter page text (a stub, a paywall notice) 
 log = logging.getLogger(__name__)
 
 
-def _iso(parsed: Any) -> str | None:
-    """feedparser's UTC ``struct_time`` → ISO 8601 (aware UTC)."""
+def _iso(parsed: Any, raw: Any = None) -> str | None:
+    """feedparser's UTC ``struct_time`` → ISO 8601 (aware UTC); a date that is out of range or not plausible comes
+    back as the feed wrote it (``raw``), so the archive stores the article without a date and warns."""
     if not parsed:
-        return None
-    return datetime.fromtimestamp(calendar.timegm(parsed), UTC).isoformat()
+        return str(raw) if raw else None
+    try:
+        iso = datetime.fromtimestamp(calendar.timegm(parsed), UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return str(raw) if raw else None
+    return iso if read_date(iso)[1] is None else str(raw or iso)
 
 
 def feed_entries(result: Any, feed_url: str) -> Iterator[dict[str, Any]]:
@@ -50,8 +57,8 @@ def feed_entries(result: Any, feed_url: str) -> Iterator[dict[str, Any]]:
         html = next((c.get("value", "") for c in content if "html" in c.get("type", "")), "")
         summary = entry.get("summary", "")
         # dict.get: feedparser's own get() maps a missing updated* to published* (with a DeprecationWarning)
-        updated = _iso(dict.get(entry, "updated_parsed"))
-        published = _iso(dict.get(entry, "published_parsed")) or updated
+        updated = _iso(dict.get(entry, "updated_parsed"), dict.get(entry, "updated"))
+        published = _iso(dict.get(entry, "published_parsed"), dict.get(entry, "published")) or updated
         changed = updated or published or ""
         digest = hashlib.sha1(f"{entry.get('title', '')}\n{html or summary}".encode()).hexdigest()[:16]
         yield {
@@ -87,7 +94,6 @@ class NewsRssSpider(LawwatchSpider):
         feeds = self.options.get("feeds") or DEFAULT_FEEDS
         return [scrapy.Request(self.url(f), callback=self.parse, meta={"conditional": True}) for f in feeds]
 
-
     def parse(self, response: Response, **kwargs: Any) -> Iterable[DocumentItem | scrapy.Request]:
         """A feed: new or changed items → their pages (or straight to items when pages are not fetched)."""
         result = self.read_feed(response)
@@ -97,6 +103,8 @@ class NewsRssSpider(LawwatchSpider):
         self.sanity_check(len(entries), f"feed {response.url}")
         fetch = self.options.get("fetch_pages", True)
         for entry in entries:
+            if not first_listing(self, entry["link"], entry["guid"]):
+                continue
             if self.is_known(url=entry["link"], external_id=entry["guid"], signature=entry["signature"]):
                 continue
             if fetch and self.allows(entry["link"]):
@@ -130,12 +138,20 @@ class NewsRssSpider(LawwatchSpider):
         body: dict[str, str] = (
             {"text": page_text} if page_text else {"html": entry["content_html"] or entry["summary_html"] or ""}
         )
-        published = datetime.fromisoformat(entry["published"]) if entry["published"] else None
+        # an unreadable or implausible date goes on as the feed wrote it: stored without a date, with a warning
+        when, _problem = read_date(entry["published"])
+        published = when if when is not None else entry["published"]
         return self.make_item(
-            url=entry["link"], external_id=entry["guid"], title=entry["title"], published=published,
+            url=entry["link"],
+            external_id=entry["guid"],
+            title=entry["title"],
+            published=published,
             metadata={
-                "author": entry["author"], "categories": entry["categories"], "feed": entry["feed"],
+                "author": entry["author"],
+                "categories": entry["categories"],
+                "feed": entry["feed"],
                 "body_from": "page" if page_text else "feed",
             },
-            listing_signature=entry["signature"], **body,
+            listing_signature=entry["signature"],
+            **body,
         )

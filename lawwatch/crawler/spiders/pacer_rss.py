@@ -21,15 +21,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
-from xml.sax import SAXParseException
 
 import scrapy
 from scrapy.http import Response
 
 from lawwatch.crawler.base import LawwatchSpider
+from lawwatch.crawler.content import check_feed, refuse_entity_declarations
+from lawwatch.crawler.identity import first_listing
 from lawwatch.crawler.items import DocumentItem
+from lawwatch.crawler.middlewares import record_for
 from lawwatch.crawler.specs.pacer_rss import OPTIONS
 from lawwatch.errors import CrawlError
+from lawwatch.pipeline.normalize import read_date
 
 # juriscraper opens /var/log/juriscraper/debug.log at import (and complains on stderr when it cannot) unless its
 # logger already has a handler; lawwatch logs through Scrapy, so it gets one that discards.
@@ -64,7 +67,7 @@ class PacerEntry:
     case_name: str
     docket_number: str
     pacer_case_id: str | None
-    date_filed: datetime
+    date_filed: datetime | None  # None: the feed's date was unreadable or implausible (``date_text`` says what)
     document_number: str | None
     pacer_doc_id: str
     pacer_seq_no: str | None
@@ -73,6 +76,7 @@ class PacerEntry:
     guid: str = ""
     doc_url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    date_text: str = ""  # the item's pubDate as the feed wrote it
 
     @property
     def external_id(self) -> str:
@@ -88,7 +92,7 @@ class PacerEntry:
         elif self.guid and self.guid != self.link:
             doc = "g" + hashlib.sha1(self.guid.encode()).hexdigest()[:12]
         else:
-            raw = f"{self.date_filed.isoformat()}|{self.short_description}".encode()
+            raw = f"{self.date_key}|{self.short_description}".encode()
             doc = "h" + hashlib.sha1(raw).hexdigest()[:12]
         return f"{self.court_id}:{case}:{doc}"
 
@@ -107,7 +111,11 @@ class PacerEntry:
 
     @property
     def signature(self) -> str:
-        return f"{self.date_filed.isoformat()}|{self.short_description}"
+        return f"{self.date_key}|{self.short_description}"
+
+    @property
+    def date_key(self) -> str:
+        return self.date_filed.isoformat() if self.date_filed is not None else self.date_text
 
 
 def entry_form(short_description: str) -> str:
@@ -145,15 +153,6 @@ def decode_feed(body: bytes, declared: str | None = None) -> str:
     return body.decode("latin-1")
 
 
-def check_feed(result: Any) -> None:
-    """ValueError for a feed that is not well-formed XML (truncated, an entity bomb) or not a feed at all."""
-    error = result.get("bozo_exception")
-    if isinstance(error, SAXParseException):
-        raise ValueError(f"malformed feed ({error.getMessage()})")
-    if not result.entries and not result.feed.get("title"):
-        raise ValueError("not an RSS/Atom feed")
-
-
 def new_feed(court: str) -> Any:
     """A juriscraper ``PacerRssFeed`` for ``court`` (imported lazily: juriscraper is heavy)."""
     from juriscraper.pacer import PacerRssFeed
@@ -167,11 +166,13 @@ def feed_path(court: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def parse_feed(text: str, court: str) -> tuple[list[PacerEntry], int]:
+def parse_feed(text: str, court: str, problems: list[str] | None = None) -> tuple[list[PacerEntry], int]:
     """Parse a feed's text with juriscraper; returns (entries, number of raw RSS items).
 
     Follows ``PacerRssFeed.data`` item by item (same ``metadata``/``docket_entries``/``append_or_merge_entry``) so
-    each merged docket keeps the guid and links of its first feed item.
+    each merged docket keeps the guid and links of its first feed item. An item whose date is unreadable or not
+    plausible (year 0000, 9999, before 1789) is kept without a date (juriscraper reads it with a stand-in date, then
+    ``date_filed`` is None); an item juriscraper cannot read at all is skipped and named in ``problems``.
     """
     from juriscraper.pacer.rss_feeds import append_or_merge_entry
 
@@ -180,15 +181,25 @@ def parse_feed(text: str, court: str) -> tuple[list[PacerEntry], int]:
     check_feed(feed.feed)
     dockets: list[dict[str, Any]] = []
     for raw in feed.feed.entries:
+        date_text = str(dict.get(raw, "published") or "")
+        date_problem = bool(date_text) and read_date(date_text)[1] is not None
         try:
-            docket = feed.metadata(raw)
+            readable = _with_stand_in_date(raw) if date_problem else raw
+            docket = feed.metadata(readable)
             docket["parties"] = None
-            docket["docket_entries"] = feed.docket_entries(raw)
+            docket["docket_entries"] = feed.docket_entries(readable)
         except AttributeError:  # juriscraper skips items without a link or date the same way
             continue
-        except (IndexError, KeyError, TypeError, ValueError) as exc:  # an item juriscraper cannot read at all
-            log.warning("%s: skipping an unreadable feed item %r (%s)", court, raw.get("title"), exc)
+        except (IndexError, KeyError, TypeError, ValueError, OverflowError) as exc:  # an item it cannot read at all
+            title = " ".join(str(raw.get("title") or "(no title)").split())[:120]
+            log.warning("%s: skipping an unreadable feed item %r (%s)", court, title, type(exc).__name__)
+            if problems is not None:
+                problems.append(f"{court} feed: skipped an unreadable item {title!r} ({type(exc).__name__})")
             continue
+        entries = docket["docket_entries"]
+        if entries and (date_problem or read_date(entries[0]["date_filed"])[1] is not None):
+            entries[0]["date_filed"] = None
+        docket["_date_text"] = date_text
         if docket["docket_entries"] and docket["docket_number"]:
             summary = raw.get("summary", "")
             hrefs = _HREF.findall(summary)
@@ -202,12 +213,29 @@ def _entry(court: str, docket: dict[str, Any]) -> PacerEntry:
     link, guid, doc_url = docket["_links"]
     extra = {k: docket[k] for k in ("type", "office", "chapter") if docket.get(k)}
     return PacerEntry(
-        court_id=docket["court_id"] or court, case_name=docket["case_name"], docket_number=docket["docket_number"],
-        pacer_case_id=docket["pacer_case_id"], date_filed=de["date_filed"], document_number=de["document_number"],
-        pacer_doc_id=de["pacer_doc_id"] or "", pacer_seq_no=de["pacer_seq_no"],
-        short_description=de["short_description"], link=link.strip(), guid=guid.strip(), doc_url=doc_url.strip(),
+        court_id=docket["court_id"] or court,
+        case_name=docket["case_name"],
+        docket_number=docket["docket_number"],
+        pacer_case_id=docket["pacer_case_id"],
+        date_filed=de["date_filed"],
+        document_number=de["document_number"],
+        pacer_doc_id=de["pacer_doc_id"] or "",
+        pacer_seq_no=de["pacer_seq_no"],
+        short_description=de["short_description"],
+        link=link.strip(),
+        guid=guid.strip(),
+        doc_url=doc_url.strip(),
         extra=extra,
+        date_text=docket.get("_date_text", ""),
     )
+
+
+def _with_stand_in_date(raw: Any) -> Any:
+    """A copy of a feed item whose date juriscraper can read (the real one is not a plausible date)."""
+    copy = type(raw)(raw)
+    copy["published"] = "Thu, 01 Jan 1970 00:00:00 GMT"
+    copy.pop("published_parsed", None)
+    return copy
 
 
 def docket_key(text: str) -> tuple[str | None, str, str, int] | None:
@@ -237,9 +265,7 @@ def matches(entry: PacerEntry, docket_numbers: Sequence[str], case_names: Sequen
         if key and want and want[1:] == key[1:] and (want[0] is None or key[0] is None or want[0] == key[0]):
             return True
     words = set(_WORD.findall(entry.case_name.lower()))
-    return any(
-        (group := _WORD.findall(phrase.lower())) and all(w in words for w in group) for phrase in case_names
-    )
+    return any((group := _WORD.findall(phrase.lower())) and all(w in words for w in group) for phrase in case_names)
 
 
 def entry_text(entry: PacerEntry) -> str:
@@ -247,7 +273,7 @@ def entry_text(entry: PacerEntry) -> str:
     return (
         f"{entry.short_description}{number}\n"
         f"{entry.case_name}, No. {entry.docket_number} ({entry.court_id.upper()}), "
-        f"entered {entry.date_filed.isoformat()}"
+        f"entered {entry.date_filed.isoformat() if entry.date_filed is not None else '(no readable date)'}"
     )
 
 
@@ -275,31 +301,46 @@ class PacerRssSpider(LawwatchSpider):
             for court in self.courts
         ]
 
-
     def parse(self, response: Response, **kwargs: Any) -> Iterable[DocumentItem]:
         if response.status == 304:
             return
+        problems: list[str] = []
         try:
             court = response.meta.get("court") or _court_from_url(response.url)
-            entries, raw_count = parse_feed(decode_feed(response.body, header_charset(response)), court)
+            refuse_entity_declarations(response.body)
+            entries, raw_count = parse_feed(decode_feed(response.body, header_charset(response)), court, problems)
         except ValueError as exc:
             raise CrawlError(self.source.id, f"{response.url}: {exc}") from exc
+        for problem in problems:  # items juriscraper could not read at all: errors of their own
+            record_for(self, f"{problem} at {response.url}")
         if raw_count:
             self.sanity_check(len(entries), f"{court} feed {response.url} ({raw_count} items, none parsed)")
         kept = [e for e in entries if matches(e, self.docket_numbers, self.case_names)]
         log.info("%s: %d entries, %d match the case filters", court, len(entries), len(kept))
         for entry in kept:
+            if not first_listing(self, entry.url, entry.external_id):
+                continue
             if self.is_known(url=entry.url, external_id=entry.external_id, signature=entry.signature):
                 continue
             yield self.make_item(
-                url=entry.url, external_id=entry.external_id,
+                url=entry.url,
+                external_id=entry.external_id,
                 title=f"{entry.case_name} ({entry.docket_number}): {entry.short_description}",
-                published=entry.date_filed.astimezone(UTC), text=entry_text(entry), form=entry.form,
+                # an unreadable or implausible date goes on as the feed wrote it: the archive stores the entry
+                # without a date and the run record gets a warning naming it
+                published=entry.date_filed.astimezone(UTC) if entry.date_filed is not None else entry.date_text,
+                text=entry_text(entry),
+                form=entry.form,
                 metadata={
-                    "court": entry.court_id, "docket_number": entry.docket_number, "case_name": entry.case_name,
-                    "pacer_case_id": entry.pacer_case_id, "document_number": entry.document_number,
-                    "pacer_doc_id": entry.pacer_doc_id, "pacer_seq_no": entry.pacer_seq_no,
-                    "short_description": entry.short_description, **entry.extra,
+                    "court": entry.court_id,
+                    "docket_number": entry.docket_number,
+                    "case_name": entry.case_name,
+                    "pacer_case_id": entry.pacer_case_id,
+                    "document_number": entry.document_number,
+                    "pacer_doc_id": entry.pacer_doc_id,
+                    "pacer_seq_no": entry.pacer_seq_no,
+                    "short_description": entry.short_description,
+                    **entry.extra,
                 },
                 listing_signature=entry.signature,
             )
@@ -307,7 +348,7 @@ class PacerRssSpider(LawwatchSpider):
 
 def header_charset(response: Response) -> str | None:
     """The charset named by the response's Content-Type header, if any."""
-    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
     m = re.search(r"charset=[\"']?([A-Za-z0-9._-]+)", content_type)
     return m.group(1) if m else None
 
