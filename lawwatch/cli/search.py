@@ -223,8 +223,10 @@ def status(app: App, as_json: bool) -> None:
       lawwatch status --json
     """
     from lawwatch.pipeline.query import status_report
+    from lawwatch.service.crawls import interrupt_stale_runs
 
     config = app.config
+    interrupt_stale_runs(app.archive)  # a run whose process died is shown as interrupted, not running
     configured = [s.id for s in config.sources]
     schedules = {s.id: s.schedule.text for s in config.sources if s.enabled}
     with app.archive.session() as session:
