@@ -157,7 +157,8 @@ class Service:
         from lawwatch.alerts.channels import ChannelOptions, build_channels
         from lawwatch.alerts.dispatch import Dispatcher
         from lawwatch.pipeline.db import make_engine
-        from lawwatch.service.crawls import CrawlRunner, crawl_command, interrupt_stale_runs
+        from lawwatch.pipeline.runs import interrupt_stale_runs
+        from lawwatch.service.crawls import CrawlRunner, crawl_command
         from lawwatch.service.jobs import CRAWL_EXECUTOR, JOB_STORE, ServiceScheduler, sync_jobs
         from lawwatch.service.watchdog import Watchdog
 
@@ -313,7 +314,7 @@ class Service:
             self._wake_dispatch.wait(every)
 
     def _watchdog_loop(self) -> None:
-        from lawwatch.service.crawls import interrupt_stale_runs
+        from lawwatch.pipeline.runs import interrupt_stale_runs
 
         assert self.archive is not None and self.watchdog is not None
         delay = 1.0  # the first look soon after the start, then every watchdog_interval

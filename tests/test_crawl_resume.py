@@ -27,7 +27,7 @@ import pytest
 
 from lawwatch.crawler.mirror.server import MirrorServer
 from lawwatch.pipeline.db import open_archive
-from lawwatch.service.crawls import interrupt_stale_runs
+from lawwatch.pipeline.runs import interrupt_stale_runs
 from tests.helpers.crawl import CrawlOutcome, CrawlProcess, archive_view, crawl, rows, scalar, write_settings
 
 JUSTICE = "www.justice.gov"

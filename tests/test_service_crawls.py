@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from lawwatch.pipeline.db import Archive
 from lawwatch.pipeline.models import CrawlRun, utcnow
-from lawwatch.service.crawls import CrawlRunner, interrupt_stale_runs
+from lawwatch.pipeline.runs import interrupt_stale_runs
+from lawwatch.service.crawls import CrawlRunner
 
 FAKE_CRAWL = r"""
 import json, os, signal, socket, sys, time

@@ -223,7 +223,7 @@ def status(app: App, as_json: bool) -> None:
       lawwatch status --json
     """
     from lawwatch.pipeline.query import status_report
-    from lawwatch.service.crawls import interrupt_stale_runs
+    from lawwatch.pipeline.runs import interrupt_stale_runs
 
     config = app.config
     interrupt_stale_runs(app.archive)  # a run whose process died is shown as interrupted, not running

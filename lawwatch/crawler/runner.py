@@ -248,7 +248,7 @@ def run_crawl(
 
     ``on_tick(results, live_stats)`` is called from the reactor every ``tick_seconds`` (progress displays)."""
     archive = open_archive(config.archive.url)  # migrates before any worker opens it
-    from lawwatch.service.crawls import interrupt_stale_runs
+    from lawwatch.pipeline.runs import interrupt_stale_runs
 
     interrupt_stale_runs(archive)  # runs left `running` by a crawl that was killed are marked interrupted
     try:

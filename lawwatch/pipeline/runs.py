@@ -7,10 +7,14 @@ and the first bad lines, so ``lawwatch status`` shows imports beside crawls.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
+
+from sqlalchemy import select
 
 from lawwatch.errors import ImportFileError, ImportFormatError
 from lawwatch.pipeline.db import Archive
@@ -96,3 +100,48 @@ def record_import(
                     stats={"kind": "import", "file": file, "format": fmt},
                 )
             )
+
+
+RUN_HEARTBEAT_STALE = 120.0  # seconds without a heartbeat after which a running crawl run is taken as dead
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with ``pid`` exists on this host (a zombie counts as gone only once reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+def interrupt_stale_runs(
+    archive: Archive,
+    *,
+    host: str | None = None,
+    now: datetime | None = None,
+    stale_after: float = RUN_HEARTBEAT_STALE,
+    no_heartbeat_after: float = 6 * 3600.0,
+    alive: Callable[[int], bool] = process_alive,
+) -> list[int]:
+    """Mark ``interrupted`` every run still ``running`` whose process is gone: it ran on this host and its pid
+    no longer exists, or its heartbeat is older than ``stale_after`` seconds (a run without heartbeats, written by
+    an older lawwatch: started more than ``no_heartbeat_after`` ago). Returns the ids marked."""
+    host = host or socket.gethostname()
+    now = now or utcnow()
+    marked: list[int] = []
+    with archive.session() as session:
+        for row in session.scalars(select(CrawlRun).where(CrawlRun.status == "running")):
+            if row.host == host and row.pid is not None and not alive(row.pid):
+                why = f"its process ({row.pid} on {host}) is gone"
+            elif row.heartbeat_at is not None and now - row.heartbeat_at > timedelta(seconds=stale_after):
+                why = f"no heartbeat since {row.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
+            elif row.heartbeat_at is None and now - row.started_at > timedelta(seconds=no_heartbeat_after):
+                why = f"still running {no_heartbeat_after / 3600:g} h after it started, with no heartbeat"
+            else:
+                continue
+            row.status, row.finished_at = "interrupted", now
+            row.error_messages = [*(row.error_messages or []), f"marked interrupted: {why}"][-20:]
+            marked.append(row.id)
+    return marked

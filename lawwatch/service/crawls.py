@@ -10,8 +10,9 @@ so a Ctrl-C in the terminal reaches only the service, which then stops its crawl
   process group (crawl and store worker: a batch in flight rolls back as one transaction).
 - afterwards, any run row the child left ``running`` (it was killed) is marked ``interrupted`` with the reason.
 
-:func:`interrupt_stale_runs` does the same for runs of processes that died while nobody watched (a crash of the
-service, a reboot): a row still ``running`` whose process is gone from this host, or whose heartbeat stopped.
+:func:`lawwatch.pipeline.runs.interrupt_stale_runs` does the same for runs of processes that died while nobody
+watched (a crash of the service, a reboot): a row still ``running`` whose process is gone from this host, or whose
+heartbeat stopped.
 """
 
 from __future__ import annotations
@@ -35,10 +36,8 @@ from sqlalchemy import select
 
 from lawwatch.pipeline.db import Archive
 from lawwatch.pipeline.models import CrawlRun, utcnow
-from lawwatch.service.lock import process_alive
 
 log = logging.getLogger(__name__)
-RUN_HEARTBEAT_STALE = 120.0  # seconds without a heartbeat after which a running crawl run is taken as dead
 _POLL = 0.5
 
 
@@ -238,34 +237,3 @@ def _outcome(child: _Child, stdout: str, stderr: str, seconds: float) -> CrawlOu
         result=result,
         stderr_tail=tail[-1000:],
     )
-
-
-def interrupt_stale_runs(
-    archive: Archive,
-    *,
-    host: str | None = None,
-    now: datetime | None = None,
-    stale_after: float = RUN_HEARTBEAT_STALE,
-    no_heartbeat_after: float = 6 * 3600.0,
-    alive: Callable[[int], bool] = process_alive,
-) -> list[int]:
-    """Mark ``interrupted`` every run still ``running`` whose process is gone: it ran on this host and its pid
-    no longer exists, or its heartbeat is older than ``stale_after`` seconds (a run without heartbeats, written by
-    an older lawwatch: started more than ``no_heartbeat_after`` ago). Returns the ids marked."""
-    host = host or socket.gethostname()
-    now = now or utcnow()
-    marked: list[int] = []
-    with archive.session() as session:
-        for row in session.scalars(select(CrawlRun).where(CrawlRun.status == "running")):
-            if row.host == host and row.pid is not None and not alive(row.pid):
-                why = f"its process ({row.pid} on {host}) is gone"
-            elif row.heartbeat_at is not None and now - row.heartbeat_at > timedelta(seconds=stale_after):
-                why = f"no heartbeat since {row.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
-            elif row.heartbeat_at is None and now - row.started_at > timedelta(seconds=no_heartbeat_after):
-                why = f"still running {no_heartbeat_after / 3600:g} h after it started, with no heartbeat"
-            else:
-                continue
-            row.status, row.finished_at = "interrupted", now
-            row.error_messages = [*(row.error_messages or []), f"marked interrupted: {why}"][-20:]
-            marked.append(row.id)
-    return marked

@@ -35,6 +35,7 @@ from lawwatch.errors import LawwatchError
 from lawwatch.pipeline.db import Archive
 from lawwatch.pipeline.models import ServiceLock, utcnow
 from lawwatch.pipeline.query import SCHEDULER_LOCK
+from lawwatch.pipeline.runs import process_alive
 
 LOCK_NAME = SCHEDULER_LOCK
 
@@ -61,17 +62,6 @@ class Holder:
     def describe(self, now: datetime) -> str:
         age = (now - self.heartbeat_at).total_seconds()
         return f"pid {self.pid} on {self.host}, last heartbeat {age:.0f} s ago, running since {self.acquired_at:%c} UTC"
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process with ``pid`` exists on this host (a zombie counts as gone only once reaped)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, under another user
-        return True
-    return True
 
 
 def read_holder(archive: Archive, name: str = LOCK_NAME) -> Holder | None:
