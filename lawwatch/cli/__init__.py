@@ -21,6 +21,7 @@ from lawwatch.cli.classify import classify
 from lawwatch.cli.config import config_group
 from lawwatch.cli.crawl import crawl
 from lawwatch.cli.db import db
+from lawwatch.cli.demo import demo
 from lawwatch.cli.importing import import_cmd
 from lawwatch.cli.mirror import mirror
 from lawwatch.cli.reclassify import reclassify_cmd
@@ -67,6 +68,7 @@ for _command in (
     mirror,
     alerts_group,
     run_cmd,
+    demo,
 ):
     cli.add_command(_command)
 

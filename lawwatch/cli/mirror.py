@@ -30,7 +30,8 @@ def mirror() -> None:
 def serve(port: int, host: str, extra_releases: int, db_url: str) -> None:
     """Serve the mirror until Ctrl-C; print its base URL and a settings.toml that crawls it.
 
-    Control it over HTTP: POST /_mirror/publish {"site": "www.justice.gov", "count": 2}, POST /_mirror/edit,
+    Control it over HTTP: POST /_mirror/publish {"site": "www.justice.gov", "count": 2} (add "kind": "letter"
+    for generated § 1373 letters), POST /_mirror/edit,
     POST /_mirror/fault {"site": ..., "fault": "429", "params": {"retry_after": 2}}, POST /_mirror/reset,
     GET /_mirror/stats.
 

@@ -161,10 +161,15 @@ class MirrorServer:
             self.justice.api_order = order
             self._cache.clear()
 
-    def publish(self, site: str, count: int = 1) -> list[str]:
-        """Add ``count`` new items at the top of ``site``'s listings/feeds/API; returns their mirror URLs."""
+    def publish(self, site: str, count: int = 1, kind: str = "release") -> list[str]:
+        """Add ``count`` new items at the top of ``site``'s listings/feeds/API; returns their mirror URLs.
+
+        ``kind="letter"`` (www.justice.gov only): a generated § 1373 compliance letter instead of a filler release."""
         with self._lock:
-            urls = self._site(site).publish(count)
+            target = self._site(site)
+            if kind != "release" and target is not self.justice:
+                raise ValueError(f"kind {kind!r} is only published on www.justice.gov")
+            urls = self.justice.publish(count, kind) if target is self.justice else target.publish(count)
             self._cache.clear()
         return [self.url(u) for u in urls]
 
@@ -344,7 +349,8 @@ class MirrorServer:
 
     def _control(self, path: str, data: dict[str, Any]) -> dict[str, Any] | None:
         if path == "/_mirror/publish":
-            return {"urls": self.publish(str(data["site"]), int(data.get("count", 1)))}
+            kind = str(data.get("kind", "release"))
+            return {"urls": self.publish(str(data["site"]), int(data.get("count", 1)), kind)}
         if path == "/_mirror/edit":
             return {"url": self.edit(str(data["site"]), int(data.get("which", 0)))}
         if path == "/_mirror/fault":

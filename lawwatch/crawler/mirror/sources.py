@@ -13,6 +13,7 @@ the spiders declare in their ``OPTIONS``:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from lawwatch.crawler.mirror.sites.pacer import CORPUS
 
@@ -28,12 +29,19 @@ def _list(values: tuple[str, ...] | list[str]) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
-def sources_toml(base_url: str, db_url: str, *, max_pages: int = 10_000, all_pacer_courts: bool = True) -> str:
+def sources_toml(
+    base_url: str,
+    db_url: str,
+    *,
+    max_pages: int = 10_000,
+    all_pacer_courts: bool = True,
+    schedules: Mapping[str, str] | None = None,
+) -> str:
     """settings.toml text for the mirror at ``base_url`` (``http://127.0.0.1:PORT``), archiving to ``db_url``.
 
     ``max_pages`` bounds the DOJ API / listing and CourtListener walks (default: the whole mirror, also in the
     large synthetic mode). PACER: the story courts plus, with ``all_pacer_courts``, every corpus court, filtered to
-    the three § 1373 cases.
+    the three § 1373 cases. ``schedules`` maps source ids to their ``schedule`` (default "15m").
     """
     base = base_url.rstrip("/")
     courts = list(STORY_COURTS) + ([c for c in CORPUS] if all_pacer_courts else [])
@@ -62,7 +70,7 @@ def sources_toml(base_url: str, db_url: str, *, max_pages: int = 10_000, all_pac
                 f'spider = "{sid}"',
                 f"base_url = {json.dumps(base_url)}",
                 "local = true",
-                'schedule = "15m"',
+                f"schedule = {json.dumps((schedules or {}).get(sid, '15m'))}",
             ]
         )
         for key, value in options.items():
