@@ -37,5 +37,20 @@ def test_golden(spider_id: str, example: Example | None) -> None:
 
 
 def test_every_spider_module_is_covered() -> None:
+    """Every spider Scrapy can load (SPIDER_MODULES) and every spec'd spider has a module here, so each is
+    parametrised above, and each has at least one example with its expected parse."""
+    from scrapy.settings import Settings
+    from scrapy.spiderloader import SpiderLoader
+
+    from lawwatch.config import Config, SourceConfig, known_spiders
+    from lawwatch.crawler.settings import scrapy_settings
+
     ids = spider_ids()
-    assert {"doj_api", "doj_news", "doj_rss"} <= set(ids)
+    settings = scrapy_settings(Config(), SourceConfig(id="doj_api", spider="doj_api", base_url="https://x.example"))
+    loaded = set(SpiderLoader.from_settings(Settings(settings)).list())
+    assert set(ids) == loaded == set(known_spiders())
+    assert {"doj_api", "doj_news", "doj_rss", "courtlistener", "pacer_rss", "news_rss"} <= set(ids)
+    for spider_id in ids:
+        found = examples(spider_id)
+        assert found, f"spider {spider_id} has no examples"
+        assert all(ex.compare_path.exists() for ex in found), spider_id
