@@ -89,7 +89,7 @@ def test_to_dict_shape() -> None:
     }
     assert text == "8 U.S.C. § 1373(a)"
     assert d["jurisdictions"][0]["id"] == "fips:4260000"
-    assert set(d["jurisdictions"][0]) == {"id", "name", "kind", "state", "mentions", "first", "role"}
+    assert set(d["jurisdictions"][0]) == {"id", "name", "kind", "state", "mentions", "first", "role", "resolved_by"}
     assert d["courts"] == [{"id": "paed", "name": "Eastern District of Pennsylvania", "state": "PA"}]
     assert d["cases"] == [{"text": "888 F.3d 272"}]
     with pytest.raises(AttributeError):

@@ -84,7 +84,9 @@ def test_caption_fast_path_matches_on_random_and_example_heads() -> None:
 def test_heading_found_on_ascii_and_non_ascii_lines() -> None:
     assert _heading("CITY v. SESSIONS\nMEMORANDUM OPINION\n") == ("ruling", 6, "MEMORANDUM OPINION")
     assert _heading("CITY v. SESSIONS\nORDER — GRANTING MOTION\n")[0] == "ruling"  # type: ignore[index]
-    assert _heading("City v. Sessions\nMemorandum Opinion\n") is None
+    # a title-case line is a heading only when it is nothing but "Opinion" / "Memorandum [Opinion] [and Order]"
+    assert _heading("City v. Sessions\nMemorandum Opinion\n") == ("ruling", 5, "Memorandum Opinion")
+    assert _heading("City v. Sessions\nMemorandum Opinion of the city solicitor\n") is None
 
 
 # --- doctype anchors: padded automaton over the folded text vs automaton over the lower-cased text -------------------

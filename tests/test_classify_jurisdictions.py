@@ -50,7 +50,18 @@ def test_city_followed_by_its_state_resolves_in_that_state() -> None:
 
 
 def test_city_followed_by_a_state_without_such_a_place_gives_nothing() -> None:
-    assert ids("ICE's office in Arlington, Va. replied.") == []
+    assert ids("Officials in Anytown, Va. replied.") == []
+    assert ids("Officials in Springfield, Ariz. replied.") == []  # no Springfield in Arizona: not another one
+
+
+def test_a_place_filling_its_county_is_the_county() -> None:
+    # Arlington, Va. is a census-designated place coextensive with Arlington County: the county is the jurisdiction
+    tags = classify("ICE's office in Arlington, Va. replied.").jurisdictions
+    assert [(t.id, t.role, t.resolved_by) for t in tags] == [
+        ("fips:51013", "named", "county_of_place"),
+        ("fips:51", "locator", "qualifier"),
+    ]
+    assert ids("Arlington, Texas, police replied.") == ["fips:4804000"]  # a city of that name: the city
 
 
 def test_new_york_state_unless_the_text_is_about_the_city() -> None:
@@ -200,30 +211,38 @@ def test_multiple_qualifiers_of_several_states() -> None:
     ]
 
 
-def test_a_state_in_the_title_does_not_make_it_named() -> None:
-    # titles are not scanned for jurisdictions (only the document type reads them): the body decides the roles
+def test_the_title_is_classified_with_the_body() -> None:
+    # a state only qualifying a place in the body is a locator; named in the title, it is named (first 0)
     body = "The Department sued Berkeley, California over its ordinance."
-    assert (
-        roles(body, title="California city sued")
-        == roles(body)
-        == [
-            ("fips:0606000", "named", 1, body.index("Berkeley")),
-            ("fips:06", "locator", 1, body.index("California")),
-        ]
-    )
-    assert roles("The Department filed a brief.", title="California sues Berkeley") == []
+    assert roles(body) == [
+        ("fips:0606000", "named", 1, body.index("Berkeley")),
+        ("fips:06", "locator", 1, body.index("California")),
+    ]
+    assert roles(body, title="California city sued") == [
+        ("fips:06", "named", 1, 0),
+        ("fips:0606000", "named", 1, body.index("Berkeley")),
+    ]
+    # places named only in the title are tagged; the title gives state context to the body
+    assert [t for t, *_ in roles("The Department filed a brief.", title="Philadelphia sues")] == ["fips:4260000"]
+    assert roles("Springfield replied.", title="Springfield, Ill., gets a letter") == [
+        ("fips:1772000", "named", 2, 0),
+        ("fips:17", "locator", 1, 0),
+    ]
+    spans: list[tuple[int, int, str, str]] = []
+    classify("Springfield replied.", title="Springfield, Ill., gets a letter", mentions=spans)
+    assert spans == [(0, 11, "fips:1772000", "named")]  # the web page highlights the body's mentions only
 
 
 def test_no_locator_without_a_reported_place() -> None:
     assert roles("The office at 219 S. Dearborn St., Chicago, IL 60604 wrote.") == []  # an address: low signal
-    assert roles("ICE's office in Arlington, Va. replied.") == []  # no such place in the gazetteer
+    assert roles("ICE's office in Anytown, Va. replied.") == []  # no such place in the gazetteer
     assert roles("Officials in Washington, D.C. met.") == [("fips:11", "named", 1, 13)]  # DC locates itself
 
 
-def test_role_is_the_last_field_with_a_default() -> None:
+def test_role_and_resolved_by_are_the_last_fields_with_defaults() -> None:
     tag = JurisdictionTag("fips:17", "Illinois", "state", "IL", 1, 0)
-    assert tag.role == "named"
-    assert list(tag.to_dict()) == ["id", "name", "kind", "state", "mentions", "first", "role"]
+    assert (tag.role, tag.resolved_by) == ("named", "")
+    assert list(tag.to_dict()) == ["id", "name", "kind", "state", "mentions", "first", "role", "resolved_by"]
     assert classify("Gary, Ind.").to_dict()["jurisdictions"][1] == {
         "id": "fips:18",
         "name": "Indiana",
@@ -232,6 +251,7 @@ def test_role_is_the_last_field_with_a_default() -> None:
         "mentions": 1,
         "first": 6,
         "role": "locator",
+        "resolved_by": "qualifier",
     }
 
 

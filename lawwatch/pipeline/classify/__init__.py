@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lawwatch.pipeline.classify.courts import CourtTag, find_courts
@@ -74,10 +74,20 @@ def _lower(text: str) -> str:
     return raw.lower().decode("utf-8")
 
 
-def classify(text: str, *, title: str | None = None, url: str | None = None, form: str | None = None) -> Classification:
-    """Classify one document. Offsets (``start``, ``end``, ``first``) index ``text``; ``title`` only informs the
-    document type. Jurisdiction tags are ``"named"``, or ``"locator"`` for a state that only qualifies a place
-    ("Berkeley, California"; see :mod:`~lawwatch.pipeline.classify.jurisdictions`)."""
+def classify(
+    text: str,
+    *,
+    title: str | None = None,
+    url: str | None = None,
+    form: str | None = None,
+    mentions: list[tuple[int, int, str, str]] | None = None,
+) -> Classification:
+    """Classify one document. Offsets (``start``, ``end``, ``first``) index ``text``; ``title`` is classified with
+    the body (its places are tagged, and a jurisdiction named only there has ``first`` 0). Jurisdiction tags are
+    ``"named"``, or ``"locator"`` for a state that only qualifies a place ("Berkeley, California"; see
+    :mod:`~lawwatch.pipeline.classify.jurisdictions`), and say how they were resolved (``resolved_by``).
+    ``mentions``, when given, receives ``(start, end, jurisdiction id, role)`` of every jurisdiction mention the tags
+    count in ``text``."""
     text = text or ""
     lowered = _lower(text)  # lower-cased once for every recogniser; offsets must stay those of ``text``
     if len(lowered) != len(text):
@@ -88,12 +98,41 @@ def classify(text: str, *, title: str | None = None, url: str | None = None, for
     cases, extra, cited = find_cases(text, statutes, folded)
     statutes = sorted([*statutes, *extra], key=lambda s: s.start)
     hits, anchor_hits = scan(folded)  # one automaton pass for the gazetteer and the doctype cue anchors
-    jurisdictions, jsignals = find_jurisdictions(text, court_spans, low_spans=cited, hits=hits)
+    if title and title.strip():
+        jurisdictions, jsignals = _with_title(title, text, court_spans, cited, hits, mentions)
+    else:
+        jurisdictions, jsignals = find_jurisdictions(text, court_spans, low_spans=cited, hits=hits, spans=mentions)
     doc_type, dsignals = classify_doctype(
         text, title=title, url=url, form=form, lowered=lowered, folded=folded, anchor_hits=anchor_hits
     )
     signals = {"doc_type": dsignals, "jurisdictions": jsignals}
     return Classification(doc_type, tuple(statutes), jurisdictions, courts, tuple(cases), signals)
+
+
+def _with_title(
+    title: str,
+    text: str,
+    court_spans: list[tuple[int, int]],
+    cited: list[tuple[int, int]],
+    hits: list[tuple[int, int, int]],
+    mentions: list[tuple[int, int, str, str]] | None,
+) -> tuple[tuple[JurisdictionTag, ...], dict[str, Any]]:
+    """Jurisdictions of ``text + "\\n\\n" + title``: the title goes last, so that the body's hits, court spans and
+    citations keep their offsets; only the title is scanned again. Its mentions count, and place nothing: a
+    jurisdiction named only in the title has ``first`` 0, and ``mentions`` (the spans) are the body's alone."""
+    shift = len(text) + 2
+    title_hits, _ = scan(f" {fold(title)} ")
+    if not title_hits:  # no place in the title: the body alone
+        return find_jurisdictions(text, court_spans, low_spans=cited, hits=hits, spans=mentions)
+    both = hits + [(start + shift, neg_end - shift, idx) for start, neg_end, idx in title_hits]
+    spans: list[tuple[int, int, str, str]] | None = [] if mentions is not None else None
+    tags, signals = find_jurisdictions(f"{text}\n\n{title}", court_spans, low_spans=cited, hits=both, spans=spans)
+    if mentions is not None and spans is not None:
+        mentions.extend(span for span in spans if span[0] < shift)
+    if all(t.first < shift for t in tags):
+        return tags, signals
+    moved = [t if t.first < shift else replace(t, first=0) for t in tags]
+    return tuple(sorted(moved, key=lambda t: t.first)), signals
 
 
 def jurisdiction_catalog() -> list[dict[str, str]]:

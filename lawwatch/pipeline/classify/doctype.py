@@ -1,13 +1,22 @@
 """Document type — letter, ruling, lawsuit, filing or other — from weighted cues.
 
-Three sources of evidence, added up per type:
+The type is the event the document is, or reports: a court's decision (opinion, memorandum, order, judgment) is a
+``ruling``; a complaint or petition that starts a case a ``lawsuit``; a brief, motion, application, notice, answer,
+stipulation or a letter to the court a ``filing``; DOJ correspondence to jurisdictions a ``letter``; a news story
+takes the type of the event it reports. Four sources of evidence, added up per type:
 
 * the *form* the source gave (``opinion``, ``order``, ``complaint``, ``brief``, ``letter``...) — decisive;
-* the *caption heading* of a court paper: upper-case lines near the top ("MEMORANDUM OPINION", "ORDER",
-  "COMPLAINT FOR DECLARATORY AND INJUNCTIVE RELIEF", "APPLICATION FOR A STAY") — strong;
-* cue phrases in the title (counted three times) and the body ("sent letters to", "preliminary assessment",
-  "is GRANTED", "enjoined", "filed suit"). Criminal-case news (indicted, pleaded guilty, sentenced) and
-  settlements count for ``other``.
+* the *structure* of a court paper — strong: the caption heading, upper-case lines near the top ("MEMORANDUM
+  OPINION", "ORDER", "COMPLAINT FOR DECLARATORY AND INJUNCTIVE RELIEF", "APPLICATION FOR A STAY", "ON APPLICATION
+  FOR STAY" — the Court's order on one), or a line that is only "Opinion" / "Memorandum" under a caption; the
+  first words of a docket entry ("Docket Text: ORDER granting [20] motion", "MOTION for Extension of Time");
+* the *voice* — strong: the court's ("IT IS ORDERED", "the Court GRANTS", "Before the Court is", "For the reasons
+  stated herein", "The opinion of the court was delivered by") or a filer's ("respectfully applies for",
+  "respectfully submits", "moves this Court");
+* cue phrases in the title, or the headline (a short first line), counted three times, and in the body ("sent
+  letters to", "preliminary assessment", "is GRANTED", "enjoined", "filed suit"). Criminal-case news (indicted,
+  pleaded guilty, sentenced) and settlements count for ``other``. When the structure says what the paper is, words
+  that merely mention other events (a complaint citing a letter, an opinion reciting the suit) count half.
 
 The type with the highest score wins when it reaches 2.0; otherwise the document is ``other``. ``signals`` holds the
 scores and the cues that fired, so a wrong call can be traced to a rule.
@@ -44,10 +53,16 @@ _FORMS = {
 }
 
 _HEADINGS: tuple[tuple[str, str, float], ...] = (
-    (r"\b(?:MEMORANDUM\s+)?OPINION\b|\bMEMORANDUM AND ORDER\b|\bORDER\b|\bJUDGMENT\b|\bINJUNCTION\b", "ruling", 6),
+    (
+        r"\b(?:MEMORANDUM\s+)?OPINION\b|\bMEMORANDUM AND ORDER\b|\bORDER\b|\bJUDGMENT\b|\bINJUNCTION\b"
+        r"|^MEMORANDUM$|\bON (?:APPLICATION|PETITION|MOTION) FOR\b",
+        "ruling",
+        6,
+    ),
     (r"\bCOMPLAINT\b|\bPETITION FOR (?:A )?(?:WRIT|REVIEW|DECLARATORY)", "lawsuit", 7),
     (
-        r"\bAPPLICATION FOR (?:A )?STAY\b|\bMOTION\b|\bBRIEF\b|\bNOTICE OF\b|\bRESPONSE\b|\bREPLY\b"
+        r"\bAPPLICATION FOR (?:A |AN )?(?:PARTIAL |EMERGENCY |IMMEDIATE |ADMINISTRATIVE )*STAY\b"
+        r"|\bMOTION\b|\bBRIEF\b|\bNOTICE OF\b|\bRESPONSE\b|\bREPLY\b"
         r"|\bSTATEMENT OF INTEREST\b|\bPETITION FOR (?:A )?REHEARING|\bMEMORANDUM (?:OF LAW|IN SUPPORT)",
         "filing",
         8,
@@ -99,7 +114,27 @@ _CUES: tuple[_Cue, ...] = (
         ("last chance", "final warning", "warn"),
     ),
     # rulings
-    (r"IT IS (?:HEREBY )?ORDERED\b|SO ORDERED\b", "ruling", 5, ("it is", "so ordered")),
+    (r"IT IS (?:HEREBY |FURTHER )?ORDERED\b|SO ORDERED\b", "ruling", 5, ("it is", "so ordered")),
+    (
+        r"for the (?:foregoing |following )?reasons (?:stated |set forth |described |discussed )?"
+        r"(?:herein|above|below|in this opinion)\b",
+        "ruling",
+        3,
+        ("for the reasons", "for the foregoing", "for the following"),
+    ),
+    (r"(?:presently )?before the court (?:is|are)\b", "ruling", 3, ("before the court", "presently before")),
+    (
+        r"the opinion of the court was delivered|opinion by (?:chief )?(?:judge|justice)\b",
+        "ruling",
+        5,
+        ("the opinion of", "opinion by"),
+    ),
+    (
+        r"the application for (?:a )?stay (?:presented to|is granted|is denied)",
+        "ruling",
+        5,
+        ("the application for",),
+    ),
     (r"(?:granted|denied)\b", "ruling", 3, ("granted", "denied"), r"\b(?:is|are) (?:hereby )?$"),
     (
         r"Opinion and Order\b|ORDER (?:granting|denying)\b",
@@ -121,7 +156,8 @@ _CUES: tuple[_Cue, ...] = (
     ),
     (
         r"(?:judge|court|panel|justices?)\b(?:\s+[\w.,'-]+){0,5}?\s+"
-        r"(?:ruled|rules|held|holds|found|finds|granted|grants|denied|denies|sided|agreed|rejected|ordered|issued)\b",
+        r"(?:ruled|rules|held|holds|found|finds|granted|grants|denied|denies|sided|sides|agreed|rejected|ordered"
+        r"|orders|issued|blocked|blocks|upheld|upholds|struck)\b",
         "ruling",
         3,
         ("judge", "court", "panel", "justice"),
@@ -142,6 +178,12 @@ _CUES: tuple[_Cue, ...] = (
     (r"DEMAND FOR JURY TRIAL\b", "lawsuit", 3, ("demand for jury trial",)),
     # other court papers
     (r"APPLICATION FOR (?:A )?STAY\b", "filing", 4, ("application for",)),
+    (
+        r"respectfully (?:applies|submits|moves|requests|petitions)\b|(?:hereby )?moves? this (?:honorable )?court\b",
+        "filing",
+        4,
+        ("respectfully", "moves this", "move this", "hereby moves", "hereby move"),
+    ),
     (r"stay application\b|asked the supreme court to\b", "filing", 4, ("stay application", "asked the supreme")),
     (
         r"(?:filed|files|filing) (?:a |an |its )?(?:\w+ ){0,2}"
@@ -183,6 +225,24 @@ _CUES: tuple[_Cue, ...] = (
 )
 
 
+# Cues in the voice of the court or of a filer (their first anchors): they say what the paper is, so they keep their
+# full weight when the structure is known; the others only mention events and then count half.
+_VOICE = frozenset(
+    (
+        "it is",
+        "for the reasons",
+        "for the foregoing",
+        "for the following",
+        "before the court",
+        "the opinion of",
+        "the application for",
+        "respectfully",
+        "dear",
+    )
+)
+MENTION_FACTOR = 0.5
+
+
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     rx: re.Pattern[str]
@@ -191,13 +251,14 @@ class _Compiled:
     anchors: tuple[str, ...]
     case_sensitive: bool
     before: re.Pattern[str] | None
+    voice: bool
 
 
 def _compile(cue: _Cue) -> _Compiled:
     pattern, kind, weight, anchors = cue[:4]
     before = re.compile(cue[4]) if len(cue) > 4 else None
     case_sensitive = bool(re.search(r"[A-Z]{3}", pattern))
-    return _Compiled(re.compile(pattern), kind, weight, anchors, case_sensitive, before)
+    return _Compiled(re.compile(pattern), kind, weight, anchors, case_sensitive, before, anchors[0] in _VOICE)
 
 
 _COMPILED_CUES = [_compile(c) for c in _CUES]
@@ -335,16 +396,74 @@ def _heading_lines(text: str) -> list[str]:
     return lines
 
 
+_COURT_IN_LINE = re.compile(r"(?:UNITED STATES )?(?:DISTRICT COURT|COURT OF APPEALS|SUPREME COURT)\b")
+_LONE_HEADING = re.compile(r"(?m)^[ \t]*(Opinion|Memorandum(?: Opinion)?(?: and Order)?|Opinion and Order)[ \t]*$")
+
+
 def _heading(text: str) -> tuple[str, float, str] | None:
-    """The first caption heading: on its line, the type whose keyword comes first wins."""
+    """The first caption heading: on its line, the type whose keyword comes first wins. A line that is only
+    "Opinion" or "Memorandum" (the way published opinions head the court's text) is a ruling's heading too."""
+    maybe = text.find("pinion", 0, 2500) >= 0 or text.find("emorandum", 0, 2500) >= 0
+    lone = _LONE_HEADING.search(text, 0, 2500) if maybe else None
+    if lone:
+        return "ruling", 5, lone.group(1)
     for line in _heading_lines(text):
-        if re.search(r"\bDISTRICT COURT\b|\bCOURT OF APPEALS\b|\bSUPREME COURT\b", line):
+        court = _COURT_IN_LINE.search(line)
+        if court:  # "IN THE UNITED STATES DISTRICT COURT": no heading; "APPLICATION FOR A STAY ... DISTRICT COURT"
+            line = line[: court.start()]
+        line = line.strip()
+        if not line or line.startswith(("IN THE ", "FOR THE ")):
             continue
         found = [(m.start(), kind, w) for rx, kind, w in _COMPILED_HEADINGS if (m := rx.search(line))]
         if found:
             _, kind, weight = min(found)
             return kind, weight, line
     return None
+
+
+# A docket entry: "Docket Text: ORDER granting [20] motion" (an NEF), "09/15/2017 78 MEMORANDUM Opinion and Order"
+# (a docket row). Its first words say what was filed; the first of these keywords within them decides.
+_DOCKET = re.compile(r"(?m)Docket Text:\s*|^\d{1,2}/\d{1,2}/\d{4}\s+\d+\s+")
+_ENTRY_KINDS = (
+    (r"ORDER|JUDGMENT|OPINION|MEMORANDUM OPINION|MEMORANDUM AND ORDER|FINDINGS OF FACT|DECISION", "ruling"),
+    (r"COMPLAINT|PETITION FOR (?:A )?WRIT|CLASS ACTION COMPLAINT|NOTICE OF REMOVAL", "lawsuit"),
+    (
+        r"MOTION|BRIEF|NOTICE|RESPONSE|REPLY|ANSWER|LETTER|STIPULATION|STATUS REPORT|DECLARATION|AFFIDAVIT"
+        r"|MEMORANDUM|APPLICATION|OBJECTION|STATEMENT|CERTIFICATE|REQUEST|PROPOSED|EXHIBIT|TRANSCRIPT|SUMMONS"
+        r"|SEALED DOCUMENT|REDACTED",
+        "filing",
+    ),
+)
+_ENTRY = re.compile(
+    r"(?:(?!re\b)[\w.,'()\[\]-]+\s+){0,7}?\b("
+    + "|".join(f"(?P<{kind}>{pattern})" for pattern, kind in _ENTRY_KINDS)
+    + r")\b",
+    re.I,
+)
+ENTRY_WEIGHT = 8.0
+
+
+def _docket_entry(text: str) -> tuple[str, str] | None:
+    """(type, first words) of a docket entry: what its first keyword says was filed or decided."""
+    d = _DOCKET.search(text, 0, 3000)
+    if d is None:
+        return None
+    m = _ENTRY.match(text, d.end())
+    if m is None:
+        return None
+    kind = next(k for _, k in _ENTRY_KINDS if m.group(k))
+    return kind, text[d.end() : m.end()][:60]
+
+
+_HEADLINE = re.compile(r"[ \t]*([^\n]{12,200}?)[ \t]*\n[ \t]*\n")
+
+
+def _headline(text: str) -> str | None:
+    """The first line of a story when it is a headline: short, followed by a blank line, no final period."""
+    m = _HEADLINE.match(text)
+    if m is None or m.group(1).endswith((".", ":", ";", ",")) or m.group(1).isupper():
+        return None
+    return m.group(1)
 
 
 def classify_doctype(
@@ -371,21 +490,34 @@ def classify_doctype(
         scores["ruling"] += 3
         cues.append("url:opinion")
     head = text[:3000]
+    structure = False
     if any(c in head for c in _CAPTION_HINTS) and _has_caption(head, lowered[:3000] if lowered is not None else None):
         heading = _heading(text)
         if heading:
             kind, weight, line = heading
             scores[kind] += weight
             cues.append(f"heading:{line[:60]}")
+            structure = True
+    entry = _docket_entry(head) if "Docket Text" in head or head[:1].isdigit() else None
+    if entry:
+        scores[entry[0]] += ENTRY_WEIGHT
+        cues.append(f"docket:{entry[1]}")
+        structure = True
     body = text[:20000]
     low_body = lowered[:20000] if lowered is not None else None
-    sources = ((title or "", None, None, None, TITLE_WEIGHT), (body, low_body, folded, anchor_hits, 1.0))
+    headline = _headline(text) if not title and not structure else None
+    sources = (
+        (title or headline or "", None, None, None, TITLE_WEIGHT),
+        (body, low_body, folded, anchor_hits, 1.0),
+    )
     for source, low, fold_, hits, factor in sources:
         if not source:
             continue
+        where = "text" if factor == 1 else "title" if title else "headline"
         for cue, count, first in _cue_hits(source, low, fold_ if low is not None else None, hits):
-            scores[cue.kind] += cue.weight * factor * min(count, 3) ** 0.5
-            cues.append(f"{'title' if factor > 1 else 'text'}:{cue.kind}:{first}")
+            mention = MENTION_FACTOR if structure and not cue.voice and factor == 1 else 1.0
+            scores[cue.kind] += cue.weight * factor * mention * min(count, 3) ** 0.5
+            cues.append(f"{where}:{cue.kind}:{first}")
     best = max(TYPES, key=lambda t: scores[t])
     doc_type = best if scores[best] >= THRESHOLD else "other"
     return doc_type, {"scores": {k: round(v, 2) for k, v in scores.items() if v}, "cues": cues[:20]}

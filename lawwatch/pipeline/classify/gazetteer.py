@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -58,6 +59,9 @@ def fold(text: str, lowered: str | None = None) -> str:
     if len(low) != len(text):  # a few characters lower-case to two ("İ"): keep those as they are
         low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     return _NON_WORD.sub(" ", low)
+
+
+PROMINENCE = 10  # a candidate this many times as large as every other one is the one a bare mention means
 
 
 # form of an alias
@@ -141,3 +145,17 @@ def dumps(
         f'{{"schema":{SCHEMA},\n"built_from":{j(built_from)},\n"state_forms":{j(state_forms)},\n'
         f'"first_names":{j(sorted(first_names))},\n"entries":[\n{rows}\n],\n"keys":[\n{key_rows}\n]}}\n'
     )
+
+
+def prominent(candidates: Iterable[int], rival: int = 0, gaz: Gazetteer | None = None) -> int | None:
+    """The candidate (an index into ``entries``) that has at least ``PROMINENCE`` times the population of every other
+    candidate and of ``rival`` (a namesake outside the candidates, e.g. ``Key.rival``), or None: "Cook County" is
+    Cook County, IL (5.2 million people; GA 17,000, MN 5,500). None when a population is unknown (0), so a county
+    without data never wins or loses by default. Pure: the populations are the shipped gazetteer's."""
+    gaz = gaz if gaz is not None else load()
+    pops = sorted(((gaz.entries[i].population, i) for i in set(candidates)), reverse=True)
+    if not pops or pops[-1][0] <= 0:
+        return None
+    top, best = pops[0]
+    second = max([p for p, _ in pops[1:]] + [rival])
+    return best if top >= PROMINENCE * second else None

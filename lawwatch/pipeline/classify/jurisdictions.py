@@ -20,7 +20,21 @@ doubt (qualifiers, explicit forms, unambiguous names):
   ("Washington") needs other evidence of that state, or a list of states around it;
 * other homonyms ("Springfield", "Jackson", "Portland") and places named like a larger city abroad ("Paris",
   "Lima") resolve to the one candidate in a context state; a homonym also resolves to a namesake of 200,000+
-  people ten times larger than any other ("Dallas"); the rest are dropped.
+  people ten times larger than any other ("Dallas"); the rest are dropped;
+* an explicit form with several candidates and none in a context state ("Cook County") resolves by *prominence*:
+  to the candidate with ten times the people of every other (:func:`~pipeline.classify.gazetteer.prominent`);
+* a name qualified by a state that has no place of that name but a county of it ("Arlington, Va.": Arlington is
+  a census-designated place that fills Arlington County; "Middlesex, New Jersey") is that county;
+* party roles: a bare name ("Santa Clara") in a document that names the county of that name explicitly ("County
+  of Santa Clara", "COUNTY OF SANTA CLARA v. TRUMP") is the county, the party, not the city of the same name;
+* organisations and foreign places are not jurisdictions: a bare name followed by "Institution", "Foundation",
+  "Law Group", ", Inc."..., by ", Canada" (or another country), or after "province of"; a filer's name in a
+  docket entry ("(Ferguson, John)") and a person's name in capitals ("ALBERT DUNCAN") are people.
+
+Each tag says how it was resolved (``resolved_by``): ``qualifier`` ("Chicago, IL"), ``explicit`` ("Cook County,
+Ill." aside, "City of Chicago"), ``unique``, ``state``, ``state_context``, ``place_cue``, ``prominence``,
+``county_of_place`` ("Arlington, Va."), ``party`` ("Santa Clara" beside "County of Santa Clara"), ``dateline``,
+``explicit+state``; for a tag with several mentions, that of its most certain one.
 
 Each tag has a role. A jurisdiction the text names is ``"named"`` (``mentions`` and ``first`` count those names
 only). A state (or territory, or DC) that the text uses only as the qualifier of a reported place ("Berkeley,
@@ -55,6 +69,7 @@ from lawwatch.pipeline.classify.gazetteer import (
     Key,
     fold,
     load,
+    prominent,
 )
 
 NAMED = "named"  # the document names the jurisdiction
@@ -69,7 +84,8 @@ class JurisdictionTag:
     state: str
     mentions: int
     first: int
-    role: str = NAMED  # NAMED | LOCATOR; last, with a default, so positional constructions keep working
+    role: str = NAMED  # NAMED | LOCATOR; with a default, so positional constructions keep working
+    resolved_by: str = ""  # how the name was resolved (see the module's docstring); "" when built by hand
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,6 +113,29 @@ _NOT_PLACE_AFTER = frozenset(
     "Act Acts Amendment Amendments Institution Institute University College Post Times National Cemetery".split()
 )
 _INITIAL_AFTER = re.compile(r"\s[A-Z]\.\s[A-Z][a-z]")
+# A bare name followed by one of these (or by ", Inc."...) names an organisation ("Benbrook Law Group", "Madison
+# Society Foundation", "Heartbeat of Miami, Inc."); only bare forms: "City of Philadelphia Law Department" is a place.
+_ORG_AFTER = frozenset(
+    "Foundation Society Group Law Company Corporation Corp Bank Partners Associates Inc LLC LLP Coalition".split()
+)
+_ORG_SUFFIX = re.compile(r",?\s+(?:Inc|LLC|L\.L\.C|LLP|Corp|Ltd)\b")
+_FOREIGN_AFTER = re.compile(
+    r",?\s+(?:Canada|Mexico|England|Scotland|Ireland|Australia|Germany|France|Italy|Spain|China|Japan|India|Israel"
+    r"|Brazil|Peru|Chile|Colombia|the U\.K\.|UK|U\.K\.)\b|\s+[Pp]rovince\b"
+)
+_FOREIGN_BEFORE = re.compile(r"[Pp]rovinces? of\s+$|[Pp]rovince,?\s+$")
+_FILER = re.compile(r", [A-Z][a-z]+(?: [A-Z]\.?)?\)")  # "(Ferguson, John)": a docket entry's filer
+_NEXT_ANY = re.compile(r"\s+([A-Za-z]+)")
+_ORG_BEFORE = re.compile(
+    r"\b(?:University|College|School|Institute|Bank|Diocese|Archdiocese|Museum|Hospital|Church|Port) [Oo]f\s+$"
+)
+_CAPTION_PARTY = re.compile(r"\s+v\.\s")  # "Wilson v. Filtrex": a party; a surname is a person there
+_NOT_TITLES = frozenset("st saint fort mount lake port jr sr".split())  # in ``_TITLES`` but not a person's title
+# "Monterey, Sonoma and Sacramento counties, Calif": names of counties listed before the word "counties"
+_COUNTIES_AFTER = re.compile(
+    r"(?:,\s*[A-Z][A-Za-z.]*(?: [A-Z][A-Za-z.]*)?)*,?\s*"
+    r"(?:(?:and|or)\s+[A-Z][A-Za-z.]*(?: [A-Z][A-Za-z.]*)?\s+)?[Cc]ounties\b"
+)
 _PLACE_AFTER = frozenset(
     "County City Police Department Office Field Division Branch Council Board Mayor Sheriff School Schools Public "
     "Housing Airport Metro Area Jail Court Superior Municipal Federal District Region Regional Detention".split()
@@ -118,9 +157,12 @@ class _Mention:
     key: Key
     qual: str | None = None
     qual_at: int = -1  # offset of the qualifier's state form ("California" in "Berkeley, California")
+    qual_end: int = -1  # where that form ends
     low_signal: str | None = None  # "address" | "dateline"
     in_state_list: bool = False  # "Oregon, Washington and California": a list of states
     qual_miss: bool = False  # followed by a state that has no place of this name ("Arlington, Va.")
+    county: int = -1  # with ``qual_miss``: the county of that name in that state ("Arlington County, VA"), if any
+    why_not: str | None = None  # set by ``_certain``: why the name is no place here (``_not_a_place``)
     after: str | None = None  # the capitalised word that follows (``_NEXT_WORD``), set by ``_certain``
 
 
@@ -244,6 +286,7 @@ def _person_context(gaz: Gazetteer, text: str, start: int) -> bool:
         word.lower() in _TITLES
         or word.lower().removesuffix("s") in _TITLES
         or (word[0].isupper() and word in gaz.first_names)
+        or (word.isupper() and len(word) > 2 and word.capitalize() in gaz.first_names)  # "ALBERT DUNCAN"
     )
 
 
@@ -265,16 +308,23 @@ def _qualify(gaz: Gazetteer, text: str, mentions: list[_Mention]) -> list[_Menti
         )
         if q and k + 1 < len(mentions):
             nxt = mentions[k + 1]
-            if nxt.start == q.start(1) and nxt.end > q.end():
-                q = None  # "New Orleans, New York City": the next name is longer than a state
+            if nxt.start == q.start(1) and nxt.end > q.end() and "\n" not in text[q.end() : nxt.end]:
+                q = None  # "New Orleans, New York City": the next name is longer than a state (on the same line)
         if q and (q.group(0).startswith(",") or q.group(1).isupper() and len(q.group(1)) == 2):
             state = gaz.state_forms[q.group(1)]
-            if any(entries[i].state == state and entries[i].kind not in _STATE_KINDS for i, _ in m.key.candidates):
+            if state == "DC" and m.key.text == "washington":  # "Washington, District of Columbia"
+                m.qual_miss, m.county = True, _state_index(gaz).get("DC", -1)
+                m.qual, m.qual_at, m.qual_end, consumed = state, q.start(1), q.end(1), q.end()
+            elif any(entries[i].state == state and entries[i].kind not in _STATE_KINDS for i, _ in m.key.candidates):
                 m.qual = state
                 m.qual_at = q.start(1)
+                m.qual_end = q.end(1)
                 consumed = q.end()
             elif not m.key.flags & HAS_STATE:  # HAS_STATE: some candidate is a state or territory (gazetteer.build)
                 m.qual_miss = True
+                m.county = _county_named(gaz, m.key.text, state) if _alone(text, m.start, q.end()) else -1
+                if m.county >= 0:  # "Arlington, Va.": the qualifier locates the county, it is not a mention
+                    m.qual, m.qual_at, m.qual_end, consumed = state, q.start(1), q.end(1), q.end()
         tail = consumed if m.qual else m.end
         if _ZIP.match(text, tail):
             m.low_signal = "address"
@@ -291,24 +341,117 @@ def _qualify(gaz: Gazetteer, text: str, mentions: list[_Mention]) -> list[_Menti
     return out
 
 
+_COUNTY_KEYS: list[Any] = [None, None]  # [keys, {folded text: key}]
+
+
+def _county_named(gaz: Gazetteer, name: str, state: str) -> int:
+    """The county (or parish) called ``name`` in ``state``, or -1: "arlington", "VA" -> Arlington County."""
+    if _COUNTY_KEYS[0] is not gaz.keys:
+        _COUNTY_KEYS[:] = [gaz.keys, {k.text: k for k in gaz.keys}]
+    by_text: dict[str, Key] = _COUNTY_KEYS[1]
+    for word in ("county", "parish"):
+        key = by_text.get(f"{name} {word}")
+        if key is not None:
+            for i, _form in key.candidates:
+                if gaz.entries[i].state == state and gaz.entries[i].kind == "county":
+                    return i
+    return -1
+
+
+_ORG_SUFFIXES = ("Inc", "LLC", "L.L.C", "LLP", "Corp", "Ltd")
+
+
+def _not_a_place(gaz: Gazetteer, text: str, m: _Mention) -> str | None:
+    """Why a bare mention names an organisation, a foreign place or a docket entry's filer, or None. Each rule's
+    regex runs only where a plain string test on the characters around the name says it can match (this runs for
+    every mention)."""
+    explicit = m.key.candidates[0][1] == EXPLICIT
+    end = m.end
+    if not explicit and not m.key.flags & HAS_STATE:  # not a state: "Mississippi law" is the state's law
+        if m.after is not None:  # the capitalised word that follows ("Law", "Foundation")
+            org = m.after in _ORG_AFTER
+        else:  # "BENBROOK LAW GROUP"
+            nxt = _NEXT_ANY.match(text, end) if text[end + 1 : end + 2].isupper() else None
+            org = nxt is not None and nxt.group(1).capitalize() in _ORG_AFTER
+        if org:
+            return "name_of_institution"
+        if m.start >= 2 and text.startswith("f ", m.start - 2):
+            if _ORG_BEFORE.search(text, max(0, m.start - 24), m.start):
+                return "name_of_institution"  # "University of Cincinnati"
+        if m.key.flags & PERSON and (
+            _CAPTION_PARTY.match(text, end) or text.endswith(("v. ", "V. "), max(0, m.start - 3), m.start)
+        ):
+            return "person"  # "Wilson v. Filtrex Service Group"
+        if m.start >= 3 and text[m.start - 2] == ".":
+            word = _prev_word(text, m.start)  # "BRADLEY A. BENBROOK": after an initial
+            if word is not None and len(word) == 1 and word.isupper():
+                return "person"
+        if m.after is not None and len(m.key.candidates) == 1 and not m.key.flags and m.after not in _PLACE_AFTER:
+            word = _prev_word(text, m.start)  # "Judge Sidney Thomas" (flagged names: ``_resolve``'s person rules)
+            if word is not None and word.lower() in _TITLES and word.lower() not in _NOT_TITLES:
+                return "person"
+        if m.start and text[m.start - 1] == "(" and _FILER.match(text, end):
+            return "person"
+    tail = text[end : end + 8]  # "Mishcon De Reya New York LLP", "Heartbeat of Miami, Inc."
+    if ("Inc" in tail or "LL" in tail or "Corp" in tail or "Ltd" in tail) and _ORG_SUFFIX.match(text, end):
+        return "name_of_institution"
+    province = text.find("rovince", max(0, m.start - 20), end + 12) >= 0
+    if (tail[:1] == "," or province) and _FOREIGN_AFTER.match(text, end):
+        return "foreign_place"
+    if province and _FOREIGN_BEFORE.search(text, max(0, m.start - 20), m.start):
+        return "foreign_place"
+    return None
+
+
+_PROPER_BEFORE = re.compile(r"[A-Z][A-Za-z]*\s$")
+_PROPER_AFTER = re.compile(r"\.?\s+[A-Z][a-z]")
+
+
+def _alone(text: str, start: int, qual_end: int) -> bool:
+    """Whether "Name, State" stands alone, not inside a longer proper name: "American Airlines Federal Credit Union,
+    Arkansas Federal Credit Union" names no county; "police in Arlington, Va. said" does."""
+    return not _PROPER_BEFORE.search(text, max(0, start - 20), start) and not _PROPER_AFTER.match(text, qual_end)
+
+
 def _certain(gaz: Gazetteer, text: str, m: _Mention) -> int | None:
     cands = m.key.candidates
     nxt = _NEXT_WORD.match(text, m.end)
     m.after = nxt.group(1) if nxt else None  # kept for ``_resolve``, which runs after this on the same mention
     if m.qual_miss:
-        return None
+        return m.county if m.county >= 0 else None
     if m.after in _NOT_PLACE_AFTER:
         return None
+    if not m.qual:
+        m.why_not = _not_a_place(gaz, text, m)
+        if m.why_not:
+            return None
+    if not m.qual and cands[0][1] != EXPLICIT:
+        listed = _COUNTIES_AFTER.match(text, m.end) if text.find("ounties", m.end, m.end + 90) >= 0 else None
+        if listed:  # "Monterey, Sonoma and Sacramento counties, Calif.": the county of each name in that state
+            q = _qualifier(gaz).match(text, listed.end())
+            states = {gaz.entries[i].state for i, _ in cands}  # else the state of the place of that name
+            state = gaz.state_forms[q.group(1)] if q else states.pop() if len(states) == 1 else None
+            if state is not None:
+                m.county = _county_named(gaz, m.key.text, state)
+                return m.county if m.county >= 0 else None
     if m.qual:
         inq = [i for i, _ in cands if gaz.entries[i].state == m.qual and gaz.entries[i].kind not in _STATE_KINDS]
         return max(inq, key=lambda i: gaz.entries[i].population)
     if len(cands) == 1 and (cands[0][1] == EXPLICIT or m.key.flags & ~HAS_STATE == 0):
+        if cands[0][1] != EXPLICIT and _INITIAL_AFTER.match(text, m.end):
+            return None  # "Sidney R. Thomas": a person (``_resolve`` says so)
         return cands[0][0]
     return None
 
 
 def _resolve(
-    gaz: Gazetteer, text: str, m: _Mention, ctx: set[str], explicit_ids: set[int], lenient: bool
+    gaz: Gazetteer,
+    text: str,
+    m: _Mention,
+    ctx: set[str],
+    explicit_ids: set[int],
+    lenient: bool,
+    parties: dict[str, int],
 ) -> tuple[int | None, str]:
     entries: list[Entry] = gaz.entries
     cands = m.key.candidates
@@ -316,12 +459,20 @@ def _resolve(
         return None, "other_place_in_state"
     if m.after in _NOT_PLACE_AFTER:  # ``m.after`` was set by ``_certain``, always called first
         return None, "name_of_institution"
+    if m.why_not:  # set by ``_certain``, always called first
+        return None, m.why_not
     explicit = [i for i, f in cands if f == EXPLICIT]
     if explicit:
         if len(explicit) == 1:
             return explicit[0], "explicit"
         inctx = [i for i in explicit if entries[i].state in ctx]
-        return (inctx[0], "explicit+state") if len(inctx) == 1 else (None, "ambiguous")
+        if len(inctx) == 1:
+            return inctx[0], "explicit+state"
+        top = prominent(explicit, gaz=gaz) if not inctx else None
+        return (top, "prominence") if top is not None else (None, "ambiguous")
+    party = parties.get(m.key.text, -1)
+    if party >= 0 and any(entries[i].state == entries[party].state for i, f in cands if f == BARE):
+        return party, "party"  # "Santa Clara" in a document that names the County of Santa Clara
     flags = m.key.flags
     if m.low_signal == "dateline" and m.key.text == "washington":
         return gaz.by_id["fips:11"], "dateline"  # DOJ datelines: "WASHINGTON –" is the capital
@@ -346,12 +497,15 @@ def _resolve(
     if len(ids) == 1 and not flags & FOREIGN:
         return ids[0], "unique"
     inctx = [i for i in ids if entries[i].state in ctx]
-    if len(inctx) == 1:
-        return inctx[0], "state_context"
     pops = sorted((entries[i].population for i in ids), reverse=True) + [0]
     second = max(pops[1], m.key.rival)
-    if not flags & FOREIGN and pops[0] >= DOMINANT_POPULATION and pops[0] >= DOMINANCE * second:
-        return max(ids, key=lambda i: entries[i].population), "dominant"
+    dominant = not flags & FOREIGN and pops[0] >= DOMINANT_POPULATION and pops[0] >= DOMINANCE * second
+    # A document that names places in many states gives no state to this name: "Louisville" beside "Denver" in a
+    # list of 23 jurisdictions is Louisville, KY, not Louisville, CO
+    if len(inctx) == 1 and not (dominant and len(ctx) > 2):
+        return inctx[0], "state_context"
+    if dominant:
+        return max(ids, key=lambda i: entries[i].population), "prominence"
     if flags & FOREIGN and not lenient:
         return None, "foreign_namesake"
     if lenient and ids:
@@ -368,12 +522,14 @@ def find_jurisdictions(
     lowered: str | None = None,
     folded: str | None = None,
     hits: list[_Hit] | None = None,
+    spans: list[tuple[int, int, str, str]] | None = None,
 ) -> tuple[tuple[JurisdictionTag, ...], dict[str, Any]]:
     """Jurisdictions named in ``text`` (outside the ``exclude`` spans, e.g. court names), with signals.
 
     Mentions inside ``low_spans`` (the names of cited cases) count as low signal, like addresses. ``lowered`` is
     ``text.lower()``, or ``folded`` is ``" " + fold(text) + " "``, or ``hits`` are ``scan(folded)[0]``, when the
-    caller has it already."""
+    caller has it already. ``spans``, when given, receives ``(start, end, id, role)`` of every mention the tags
+    count, in text order (the web page highlights them)."""
     gaz = load()
     if folded is None and hits is None:
         folded = f" {fold(text, lowered)} "
@@ -384,6 +540,7 @@ def find_jurisdictions(
     ctx: set[str] = set()
     explicit_ids: set[int] = set()
     resolved: list[tuple[_Mention, int]] = []
+    reasons: dict[int, str] = {}  # entry -> how its most certain mention was resolved
     pending: list[_Mention] = []
     for m in mentions:
         i = _certain(gaz, text, m)
@@ -393,16 +550,24 @@ def find_jurisdictions(
             pending.append(m)
             continue
         resolved.append((m, i))
+        why = "qualifier" if m.qual else "unique"
+        if m.county >= 0:
+            why = "county_of_place" if gaz.entries[m.county].kind == "county" else "qualifier"
+        if m.key.candidates[0][1] == EXPLICIT and not m.qual:
+            why = "explicit"
+        _reason(reasons, i, why, m.low_signal)
         ctx.add(gaz.entries[i].state)
         if m.key.candidates[0][1] == EXPLICIT or m.qual:
             explicit_ids.add(i)
+    parties = _parties(gaz, explicit_ids) if pending and explicit_ids else {}
     dropped: dict[str, list[str]] = {}
     for m in pending:
-        i, why = _resolve(gaz, text, m, ctx, explicit_ids, lenient)
+        i, why = _resolve(gaz, text, m, ctx, explicit_ids, lenient, parties)
         if i is None:
             dropped.setdefault(why, []).append(text[m.start : m.end])
         else:
             resolved.append((m, i))
+            _reason(reasons, i, why, m.low_signal)
     counts: dict[int, list[int]] = {}
     low_only: dict[int, str] = {}
     located: dict[str, list[int]] = {}  # state code -> offsets of its qualifier uses, for reported places only
@@ -416,15 +581,19 @@ def find_jurisdictions(
     tags = []
     for i, starts in counts.items():
         e = gaz.entries[i]
-        tags.append(JurisdictionTag(e.id, e.name, e.kind, e.state, len(starts), min(starts)))
+        tags.append(JurisdictionTag(e.id, e.name, e.kind, e.state, len(starts), min(starts), NAMED, reasons[i]))
     if located:
         states = _state_index(gaz)
         for code, offsets in located.items():
             i = states.get(code, -1)
             if i >= 0 and i not in counts:  # a state also named on its own is one named tag
                 e = gaz.entries[i]
-                tags.append(JurisdictionTag(e.id, e.name, e.kind, e.state, len(offsets), min(offsets), LOCATOR))
+                tags.append(
+                    JurisdictionTag(e.id, e.name, e.kind, e.state, len(offsets), min(offsets), LOCATOR, "qualifier")
+                )
     tags.sort(key=lambda t: t.first)
+    if spans is not None:
+        spans.extend(_spans(gaz, resolved, {t.id for t in tags if t.role == LOCATOR}))
     signals: dict[str, Any] = {}
     low = {gaz.entries[i].id: why for i, why in low_only.items() if i not in counts}
     if low:
@@ -434,6 +603,52 @@ def find_jurisdictions(
     if ctx:
         signals["state_context"] = sorted(ctx)
     return tuple(tags), signals
+
+
+_CERTAINTY = ("qualifier", "county_of_place", "explicit", "unique")  # the rest rank after these, in found order
+
+
+_RANK = {why: n for n, why in enumerate(_CERTAINTY)}
+
+
+def _reason(reasons: dict[int, str], i: int, why: str, low_signal: str | None) -> None:
+    """Keep for entry ``i`` the most certain way one of its counted mentions was resolved."""
+    if low_signal:
+        return
+    old = reasons.get(i)
+    if old is None or old != why and _RANK.get(why, 9) < _RANK.get(old, 9):
+        reasons[i] = why
+
+
+def _parties(gaz: Gazetteer, explicit_ids: set[int]) -> dict[str, int]:
+    """Folded base name -> county, for the counties the document names explicitly ("County of Santa Clara")."""
+    out: dict[str, int] = {}
+    for i in explicit_ids:
+        e = gaz.entries[i]
+        if e.kind == "county" and e.name.endswith((" County", " Parish")):
+            out[_county_base(e.name)] = i
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _county_base(name: str) -> str:
+    """ "Santa Clara County" -> "santa clara" (folded, as keys are)."""
+    return fold(name.rsplit(" ", 1)[0]).strip()
+
+
+def _spans(gaz: Gazetteer, resolved: list[tuple[_Mention, int]], locators: set[str]) -> list[tuple[int, int, str, str]]:
+    """``(start, end, id, role)`` of the counted mentions: the names, and the qualifiers of locator states."""
+    found = []
+    states = _state_index(gaz) if locators else {}
+    for m, i in resolved:
+        if m.low_signal:
+            continue
+        found.append((m.start, m.end, gaz.entries[i].id, NAMED))
+        if m.qual and m.qual_end > m.qual_at >= 0:
+            state_id = gaz.entries[states[m.qual]].id if m.qual in states else ""
+            if state_id in locators:
+                found.append((m.qual_at, m.qual_end, state_id, LOCATOR))
+    return sorted(found)
 
 
 def catalog() -> list[dict[str, str]]:

@@ -8,7 +8,9 @@ Recognisers, tried in this order on spans not yet taken:
 4. bare ``Section 1373``, ``Sec. 1373``, ``§ 1373(a)``, ``§§ 1373 and 1644``, ``Sections 1373(a) and (b)``. A bare
    section takes the title that the document gives the same section elsewhere, else title 8 when the document
    cites title 8 elsewhere, else no title (``None``). A section of an Act ("INA § 287(g)", "Pub. L. 104-208, § 642")
-   is not a Code section: its title stays ``None``.
+   is not a Code section: its title stays ``None``. ``Title 8, Section 1373 of the U.S. Code`` (the title before
+   the keyword, the Code named after it, a parenthesis allowed between) gives the section its title. A section of
+   a state's code ("California Penal Code section 626.9") is no U.S. Code section and is not reported.
 
 Numbers without one of these keywords ("$1,373", "1,373 cases", "Room 1373", "No. 17-1373") are never sections.
 eyecite then reads the citations it knows — case citations ("888 F.3d 272") and any U.S.C. citation the
@@ -67,6 +69,10 @@ _RE_CONT = re.compile(
 _RE_OF_TITLE = re.compile(r"\s+of\s+[Tt]itle\s+(\d{1,2})\b(?:,?\s+(?:of\s+the\s+)?United\s+States\s+Code)?")
 _RE_ACT_BEFORE = re.compile(r"(?:\bINA|\bAct|Pub\.\s?L\.[^;§]{0,30}|Stat\.[^;§]{0,10})\s*,?\s*$")
 _WORD_KEY = re.compile(r"^(?:[Ss]ec|SEC)")
+_RE_TITLE_BEFORE = re.compile(r"\b[Tt]itle\s+(\d{1,2}),?\s*$")
+_RE_CODE_AFTER = re.compile(r"(?:\s*\([^)]{0,40}\))?\s+of\s+the\s+(?:United\s+States|U\.\s?S\.)\s+Code\b")
+# "California Penal Code section 626.9", "Gov't Code § 7284.6": a state's code, not the U.S. Code
+_RE_STATE_CODE_BEFORE = re.compile(r"(?<!United States )(?<!U\.S\. )\bCode,?\s*$")
 
 
 def _subsection(subs: str) -> str | None:
@@ -138,10 +144,20 @@ def find_statutes(text: str, lowered: str | None = None) -> list[StatuteCite]:
         m = found
         if _WORD_KEY.match(m.group(0)) and len(re.sub(r"\D", "", m.group(1).split("-")[0])) < 3:
             continue  # "Section 2 of the Act": too short to be a Code section written without "§"
+        if (
+            _RE_STATE_CODE_BEFORE.search(text, max(0, m.start() - 30), m.start())
+            or text.startswith(".", m.end(1))
+            and text[m.end(1) + 1 : m.end(1) + 2].isdigit()
+        ):
+            continue  # a state code's section ("Penal Code section 626.9"): not reported
         act = bool(_RE_ACT_BEFORE.search(text, max(0, m.start() - 40), m.start()))
         group = []
         first = _Raw(None, m.group(1), _subsection(m.group(2)), m.start(), m.end(), True, act)
         end = _with_continuations(text, first, group)
+        title_before = _RE_TITLE_BEFORE.search(text, max(0, m.start() - 12), m.start())
+        if title_before and _RE_CODE_AFTER.match(text, end):  # "Title 8, Section 1373 of the U.S. Code"
+            for r in group:
+                r.title, r.bare = title_before.group(1), False
         of_title = _RE_OF_TITLE.match(text, end)
         if of_title:
             for r in group:
