@@ -11,35 +11,50 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from lawwatch.cli._common import LawwatchCommand
-from lawwatch.crawler.selection import MIRROR_PORT, mirror_config, pick_sources
+from lawwatch.crawler.selection import MIRROR_ARCHIVE, MIRROR_PORT, mirror_config, pick_sources
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
 
     from lawwatch.config import Config
     from lawwatch.crawler.runner import SourceResult
 
-COLUMNS = ("pages", "new", "updated", "unchanged", "errors", "seconds")
+# (SourceResult field, column heading): requests and 304s first, so an incremental run does not read "pages 0"
+# ("304s": requests answered "not modified"; "same": documents seen again unchanged)
+COLUMNS = (
+    ("requests", "requests"),
+    ("not_modified", "304s"),
+    ("pages", "pages"),
+    ("new", "new"),
+    ("updated", "updated"),
+    ("unchanged", "same"),
+    ("errors", "errors"),
+    ("seconds", "secs"),
+)
+_COUNTERS = ("requests", "not_modified", "pages", "new", "updated", "unchanged", "errors")
 _STYLE = {"ok": "green", "partial": "yellow", "failed": "bold red", "running": "cyan"}
+SHOWN_DOCUMENTS = 10  # new/updated documents listed per source after the table (--json lists them all)
 
 
 def _table(results: list[SourceResult], live: list[dict[str, Any]] | None = None) -> Table:
+    from rich import box
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=None if live else "crawl summary")
-    table.add_column("source")
-    table.add_column("status")
-    for name in COLUMNS:
-        table.add_column(name, justify="right")
+    table = Table(title=None if live else "crawl summary", box=box.SIMPLE_HEAD, show_edge=False, padding=0)
+    table.add_column("source", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for _, heading in COLUMNS:
+        table.add_column(heading, justify="right")
     for index, r in enumerate(results):
         values: dict[str, Any] = r.as_dict()
         if live is not None and r.status == "running":
             stats = live[index]
-            counters = ("pages", "new", "updated", "unchanged", "errors")
-            values.update({k: stats.get(f"lawwatch/{k}", 0) for k in counters})
+            values.update({k: stats.get(f"lawwatch/{k}", 0) for k in _COUNTERS})
             values["seconds"] = "…"
-        style = _STYLE.get(r.status, "")
-        table.add_row(r.source, f"[{style}]{r.status}[/]", *(str(values[c]) for c in COLUMNS))
+        cells = [f"{v:.1f}" if isinstance(v, float) else str(v) for v in (values[key] for key, _ in COLUMNS)]
+        table.add_row(Text(r.source), Text(r.status, style=_STYLE.get(r.status, "")), *cells)
     return table
 
 
@@ -62,6 +77,11 @@ def _table(results: list[SourceResult], live: list[dict[str, Any]] | None = None
     show_default=True,
     help="loopback port for --mirror (fixed, so document URLs stay the same from run to run)",
 )
+@click.option(
+    "--mirror-archive",
+    metavar="URL",
+    help=f"with --mirror: the archive its documents go to, never the configured one [default: {MIRROR_ARCHIVE}]",
+)
 @click.pass_context
 def crawl(
     ctx: click.Context,
@@ -73,29 +93,38 @@ def crawl(
     verbose: int,
     mirror: bool,
     mirror_port: int,
+    mirror_archive: str | None,
 ) -> None:
     """Fetch new and changed documents from the given sources (or --all) into the archive.
 
     All sources run at once in one Scrapy process; each gets a crawl_runs row (see `lawwatch status`). Exit code
     1 when any source failed. With --mirror, the bundled offline mirror of every source is served on loopback and
-    crawled instead (all its sources unless some are named), into the configured archive.
+    crawled instead (all its sources unless some are named) into an archive of its own (var/mirror.db), with
+    var/mirror.toml beside it to search it; `lawwatch demo` shows the whole pipeline with alerts.
 
     \b
     Example:
       lawwatch crawl --all
       lawwatch crawl doj_api doj_rss --json
       lawwatch crawl doj_news --backfill --since 2017-01-01
-      lawwatch crawl --mirror && lawwatch search 1373 --type letter
+      lawwatch crawl --mirror && lawwatch --config var/mirror.toml search 1373 --type letter
     """
+    if mirror_archive is not None and not mirror:
+        raise click.UsageError("--mirror-archive goes with --mirror")
     if not mirror:
         _crawl(ctx, ctx.obj.config, source_ids, everything, backfill, since_text, as_json, verbose)
         return
     with ExitStack() as stack:
         try:
-            config = stack.enter_context(mirror_config(ctx.obj.config, mirror_port))
+            config = stack.enter_context(mirror_config(ctx.obj.config, mirror_port, mirror_archive or MIRROR_ARCHIVE))
         except OSError as exc:
             raise click.ClickException(f"cannot serve the mirror on 127.0.0.1:{mirror_port}: {exc.strerror}") from None
         _crawl(ctx, config, source_ids, everything or not source_ids, backfill, since_text, as_json, verbose)
+        if not as_json and config.path is not None:
+            click.echo(
+                f"the mirror's documents are in {config.archive.url}; "
+                f"search them with: lawwatch --config {config.path} search 1373"
+            )
 
 
 def _crawl(
@@ -112,19 +141,20 @@ def _crawl(
         raise click.UsageError("--backfill and --since DATE go together")
     since: datetime | None = None
     if since_text:
-        from lawwatch.pipeline.normalize import to_utc
+        from lawwatch.errors import QueryError
+        from lawwatch.pipeline.filters import parse_when
 
         try:
-            since = to_utc(since_text)
-        except ValueError:
-            raise click.BadParameter(f"{since_text!r} is not a date like 2017-01-01", param_hint="--since") from None
+            since = parse_when(since_text, name="--since")
+        except QueryError as exc:
+            raise click.BadParameter(str(exc), param_hint="--since") from None
     sources = pick_sources(config, source_ids, everything)
     from rich.console import Console
     from rich.live import Live
 
     from lawwatch.crawler.runner import run_crawl
 
-    log_level = ("WARNING", "INFO", "DEBUG")[min(verbose, 2)]
+    log_level = (None, "INFO", "DEBUG")[min(verbose, 2)]  # default: one line per failure (crawler/logs.py)
     console = Console(stderr=True, highlight=False)
     show_live = console.is_terminal and not as_json
     live = Live(console=console, transient=True, refresh_per_second=4) if show_live else None
@@ -141,9 +171,10 @@ def _crawl(
         if live is not None:
             live.stop()
     failed = [r for r in results if r.status == "failed"]
+    documents = _documents(config, results, None if as_json else SHOWN_DOCUMENTS)
     if as_json:
-        payload = {"ok": not failed, "sources": [r.as_dict() for r in results]}
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        payload = [{**r.as_dict(), "documents": docs} for r, docs in zip(results, documents, strict=True)]
+        sys.stdout.write(json.dumps({"ok": not failed, "sources": payload}, ensure_ascii=False) + "\n")
     else:
         from rich.markup import escape
 
@@ -152,5 +183,36 @@ def _crawl(
         for r in results:
             if r.status != "ok" and r.error_messages:
                 out.print(f"[bold]{r.source}[/] ({r.status}): " + escape("; ".join(r.error_messages[:3])))
+        for r, docs in zip(results, documents, strict=True):
+            _print_documents(out, r, docs)
     if failed:
         ctx.exit(1)
+
+
+def _documents(config: Config, results: list[SourceResult], limit: int | None) -> list[list[dict[str, Any]]]:
+    """Per source, the documents its run stored as new or updated (the first ``limit``; None: all)."""
+    if not any(len(r.new_ids) or len(r.updated_ids) for r in results):
+        return [[] for _ in results]
+    from lawwatch.crawler.runner import changed_documents
+    from lawwatch.pipeline.db import open_archive
+
+    archive = open_archive(config.archive.url, migrate=False)  # the crawl opened (and migrated) it
+    try:
+        return [changed_documents(archive, r, limit) for r in results]
+    finally:
+        archive.dispose()
+
+
+def _print_documents(out: Console, result: SourceResult, docs: list[dict[str, Any]]) -> None:
+    """``SOURCE: N new, M updated`` and the titles of the first ``SHOWN_DOCUMENTS`` of them."""
+    from rich.markup import escape
+
+    if not docs:
+        return
+    new, updated = len(result.new_ids), len(set(result.updated_ids) - set(result.new_ids))
+    out.print(f"[bold]{result.source}[/]: {new} new, {updated} updated")
+    for doc in docs:
+        out.print(f"  {doc['status']:<7} #{doc['id']}  " + escape(" ".join(str(doc["title"]).split())), overflow="fold")
+    more = new + updated - len(docs)
+    if more > 0:
+        out.print(f"  … and {more} more (--json lists them all)")

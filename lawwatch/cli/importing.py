@@ -48,26 +48,46 @@ def _formats() -> Sequence[str]:
 
 @click.command("import", cls=LawwatchCommand)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
-@click.option("--format", "fmt", type=LazyChoice(_formats), default="doj-api", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=LazyChoice(_formats),
+    help="format of the lines (default: told from the first lines; lines without its text field are refused)",
+)
 @click.option("--source", help="source name to store under (default: doj_api / doj_dataset / the record's own)")
-@click.option("--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 10_000),
+    default=500,
+    show_default=True,
+    help="documents stored per transaction",
+)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON summary per file (JSON lines)")
 @click.option(
     "--no-alerts", is_flag=True, help="write no alerts for these documents (a backfill nobody needs to hear of)"
 )
 @pass_app
 def import_cmd(
-    app: App, files: Sequence[str], fmt: str, source: str | None, batch_size: int, as_json: bool, no_alerts: bool
+    app: App,
+    files: Sequence[str],
+    fmt: str | None,
+    source: str | None,
+    batch_size: int,
+    as_json: bool,
+    no_alerts: bool,
 ) -> None:
     """Backfill the archive from JSON-lines FILES (normalize → classify → store); "-" reads standard input.
 
-    Bad lines are reported with their line numbers and skipped; the rest is imported. New documents that match
-    alert rules are queued for `lawwatch alerts dispatch`, as from a crawl (not with --no-alerts; alerts.max_age
-    also keeps old documents quiet).
+    The format of each file is told from its first lines by its text field: "body" (doj-api, the justice.gov API),
+    "contents" (doj-dataset, the 2009-2018 DOJ dataset) or "body_text" (lawwatch, from `lawwatch export`).
+    --format names it instead; lines without that format's fields are bad lines, and a file whose lines look like
+    another format is refused whole, with the format to use. Bad lines are reported with their line numbers and
+    skipped; the rest is imported. New documents that match alert rules are queued for `lawwatch alerts dispatch`,
+    as from a crawl (not with --no-alerts; alerts.max_age also keeps old documents quiet).
 
     \b
     Example:
-      lawwatch import crawler/mirror/data/*.jsonl --format doj-api
+      lawwatch import lawwatch/crawler/mirror/data/doj_corpus_100.jsonl
       lawwatch export -o all.jsonl && lawwatch import all.jsonl --format lawwatch
     """
     for file in files:
@@ -75,13 +95,16 @@ def import_cmd(
         if as_json:
             emit_json(summary)
         else:
+            how = "" if fmt else f" (format {summary['format']}, told from its lines)"
             click.echo(
-                f"imported {file}: {summary['new']} new, {summary['updated']} updated, "
+                f"imported {file}{how}: {summary['new']} new, {summary['updated']} updated, "
                 f"{summary['unchanged']} unchanged, {summary['errors']} bad lines skipped"
             )
 
 
-def _import_file(app: App, file: str, fmt: str, source: str | None, batch_size: int, no_alerts: bool) -> dict[str, Any]:
+def _import_file(
+    app: App, file: str, fmt: str | None, source: str | None, batch_size: int, no_alerts: bool
+) -> dict[str, Any]:
     from rich.markup import escape
 
     from lawwatch.alerts.rules import resolve_rules

@@ -124,8 +124,7 @@ class LawwatchSpider(scrapy.Spider):
         from lawwatch.crawler.middlewares import record_error
 
         text = str(exc) if isinstance(exc, CrawlError) else f"{self.source.id}: {type(exc).__name__}: {exc}"
-        self.logger.error("source failed: %s", text)
-        record_error(self.crawler, text)
+        record_error(self.crawler, text)  # logged as one line there
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("lawwatch/fatal", 1)
 

@@ -6,8 +6,9 @@ with :func:`crawl_context`. Nothing else is set on a spider from outside.
 
 It carries the run's inputs (the source's config, what the archive already holds as :class:`KnownIndex`, ``since``
 for a backfill, the run's ``crawl_runs`` id, the ingest settings of the item pipeline) and collects what the runner
-stores when the run ends (``fresh_validators``, the listing walks that finished: ``walks``). Errors are counted on
-the crawler's stats (``crawler.middlewares.record_error``), which the runner copies onto the run's row.
+stores when the run ends (``fresh_validators``, the listing walks that finished: ``walks``) and the ids of the
+documents it stored as new or updated (``new_ids``, ``updated_ids``: what ``lawwatch crawl`` lists). Errors are
+counted on the crawler's stats (``crawler.middlewares.record_error``), which the runner copies onto the run's row.
 
 Listing walks resume (``crawler/base.py``, :meth:`LawwatchSpider.next_page`): per listing, ``source_state`` keeps the
 :class:`WalkBoundary` of the last walk that finished (key ``walk:<listing>``, which cannot be a URL); a walk goes past
@@ -19,6 +20,7 @@ run committed.
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -189,6 +191,9 @@ class CrawlContext:
     walks: dict[str, WalkBoundary] = field(default_factory=dict)
     resumed: set[str] = field(default_factory=set)
     resumed_pages: int = 0
+    # Ids of the documents this run stored as new / updated (8 bytes each: titles are read back when shown).
+    new_ids: array[int] = field(default_factory=lambda: array("q"))
+    updated_ids: array[int] = field(default_factory=lambda: array("q"))
 
     @property
     def unfinished_walks(self) -> set[str]:

@@ -138,7 +138,6 @@ class SpiderFailureMiddleware:
             name = type(exception).__name__
             kind = _KINDS.get(name, "something it could not handle")
             text = f"{source_id}: could not read the response: it holds {kind} ({name})"
-        logger.warning("source failed: %s (at %s)", text, response.url)
         logger.debug("the callback for %s raised", response.url, exc_info=exception)
         record_error(self.crawler, f"{text} (at {response.url})")
         assert self.crawler.stats is not None

@@ -18,9 +18,11 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.asyncio import sleep  # public since Scrapy 2.18
 from scrapy.utils.response import response_status_message
+from twisted.internet.error import DNSLookupError
 
 from lawwatch.config_schema import ip_of, special_address
 from lawwatch.crawler.context import crawl_context
+from lawwatch.crawler.logs import log_error, log_warning
 
 if TYPE_CHECKING:
     from typing import Self
@@ -35,11 +37,13 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def record_error(crawler: Crawler, message: str) -> None:
-    """Count one error of this crawl and keep its message (the first ``MAX_MESSAGES``). Errors come before the
-    warnings in the list, and a warning gives way to an error when it is full: the run record keeps the first ones."""
+    """Count one error of this crawl, log it as one line (``crawler.logs``) and keep its message (the first
+    ``MAX_MESSAGES``). Errors come before the warnings in the list, and a warning gives way to an error when it is
+    full: the run record keeps the first ones."""
     stats = crawler.stats
     assert stats is not None
     stats.inc_value("lawwatch/errors")
+    log_error(crawler, message, int(stats.get_value("lawwatch/errors", 0)))
     messages = list(stats.get_value("lawwatch/error_messages") or [])
     first_warning = next((i for i, m in enumerate(messages) if m.startswith(WARNING)), len(messages))
     if len(messages) >= MAX_MESSAGES:
@@ -56,6 +60,7 @@ def record_warning(crawler: Crawler, message: str) -> None:
     stats = crawler.stats
     assert stats is not None
     stats.inc_value("lawwatch/warnings")
+    log_warning(crawler, message)
     messages = list(stats.get_value("lawwatch/error_messages") or [])
     if len(messages) < MAX_MESSAGES:
         messages.append(f"{WARNING}{message}"[:500])
@@ -63,12 +68,13 @@ def record_warning(crawler: Crawler, message: str) -> None:
 
 
 def record_for(spider: Any, message: str, *, warning: bool = False) -> None:
-    """Record ``message`` on ``spider``'s crawl (an error, or a warning); a spider made by hand (offline tests) has
-    no crawler: the message is only logged then."""
+    """Record ``message`` on ``spider``'s crawl (an error, or a warning; either is logged as one line); a spider
+    made by hand (offline tests) has no crawler: the message is only logged then."""
     crawler = getattr(spider, "crawler", None)
-    spider.logger.warning("%s", message)
     if crawler is not None and crawler.stats is not None:
         (record_warning if warning else record_error)(crawler, message)
+    else:
+        spider.logger.warning("%s", message)
 
 
 def _is_robots(request: Request) -> bool:
@@ -189,6 +195,10 @@ class AddressCheckMiddleware:
     - A real (non-local) source's host name is resolved first, with Scrapy's caching resolver, whose answer the
       connection then reuses; a name that resolves to a loopback, private or link-local address is refused before
       anything is sent (``refused request to ...: NAME resolves to 127.0.0.1, a loopback address``).
+    - A name that does not resolve fails its request at once, without retries (``download failed: URL: HOST does
+      not resolve ...``), and every later request to that host in the same crawl too, without another lookup: an
+      offline crawl fails in seconds, not after minutes of retries and download delays. Its robots.txt request
+      ends quietly (the page's own request is the failure recorded). The next crawl looks the name up again.
     - An ``Authorization`` header (the CourtListener token) goes only over https to the source's own host and port;
       on any other request it is removed and a warning says so.
     """
@@ -196,6 +206,7 @@ class AddressCheckMiddleware:
     def __init__(self, crawler: Crawler, resolve: Callable[[str], Awaitable[str]] = resolve_host) -> None:
         self.crawler = crawler
         self.resolve = resolve
+        self.unresolved: dict[str, str] = {}  # host → why its lookup failed (in this crawl)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -209,10 +220,18 @@ class AddressCheckMiddleware:
             record_warning(self.crawler, f"{request.url}: credentials not sent (only over https to {source.base_url})")
         if source.local or not host or _special_address(host) or ip_of(host) is not None:
             return None  # a local source may use loopback; literal addresses are the URL policy's to refuse
-        try:
-            address = await self.resolve(host)
-        except Exception:  # the download itself then fails and says why (the name does not resolve)
-            return None
+        if host not in self.unresolved:
+            try:
+                address = await self.resolve(host)
+            except DNSLookupError as exc:
+                self.unresolved[host] = " ".join(str(exc).split()) or type(exc).__name__
+            except Exception:  # any other trouble: the download itself then fails and says why
+                return None
+        if host in self.unresolved:
+            message = f"download failed: {request.url}: {host} does not resolve ({self.unresolved[host]})"
+            if not _is_robots(request):
+                record_error(self.crawler, message)
+            raise IgnoreRequest(message)
         why = _special_address(address)
         if why:
             message = f"refused request to {request.url}: {host} resolves to {address}, {why} (only a local source)"

@@ -28,6 +28,7 @@ from scrapy.exceptions import DropItem
 
 from lawwatch.crawler.context import crawl_context
 from lawwatch.crawler.items import DocumentItem
+from lawwatch.crawler.logs import quiet_worker
 from lawwatch.crawler.middlewares import record_error, record_warning
 from lawwatch.errors import ArchiveError
 from lawwatch.pipeline.db import Archive, open_archive
@@ -49,10 +50,11 @@ class _SharedWorker:
     users = 0
 
     @classmethod
-    def acquire(cls) -> ProcessPoolExecutor:
+    def acquire(cls, log: bool = True) -> ProcessPoolExecutor:
+        """The worker (started by the first caller; ``log``: whether it logs, as the crawl's Scrapy log does)."""
         if cls.executor is None:
             context = multiprocessing.get_context("spawn")  # never fork a process that runs a reactor and threads
-            cls.executor = ProcessPoolExecutor(1, mp_context=context, initializer=_warm_up)
+            cls.executor = ProcessPoolExecutor(1, mp_context=context, initializer=_warm_up, initargs=(log,))
         cls.users += 1
         return cls.executor
 
@@ -67,9 +69,11 @@ class _SharedWorker:
 _archives: dict[str, Archive] = {}  # (worker process) opened once per archive URL
 
 
-def _warm_up() -> None:
-    """(worker process) Exit with the crawl; load the classifier before the first batch arrives."""
+def _warm_up(log: bool = True) -> None:
+    """(worker process) Exit with the crawl; log only with ``log`` (every failure is sent back and printed by the
+    crawl); load the classifier before the first batch arrives."""
     _exit_with_parent()
+    quiet_worker(log)
     classify_document(normalize_document(source="warm-up", title="Warm-up", text="Philadelphia, 8 U.S.C. 1373"))
 
 
@@ -110,6 +114,8 @@ class BatchReport:
     error: str | None = None
     lost: int = 0
     warnings: list[str] = field(default_factory=list)  # items stored with a change (a date left out, a cut title)
+    new_ids: list[int] = field(default_factory=list)  # documents stored as new / updated
+    updated_ids: list[int] = field(default_factory=list)
 
 
 def _store_batch(settings: IngestSettings, items: list[DocumentItem]) -> BatchReport:
@@ -123,10 +129,16 @@ def _store_batch(settings: IngestSettings, items: list[DocumentItem]) -> BatchRe
             if isinstance(exc, ArchiveError)
             else f"storing {len(items)} documents failed: {describe_error(exc)}"
         )
-        logger.error("%s", message)
+        logger.debug("%s", message)  # the crawl's process records and prints it
         return BatchReport(error=message, lost=len(items))
     dropped = [p.message for p in result.problems if p.dropped]
-    return BatchReport(dict(result.outcomes()), dropped, warnings=[p.message for p in result.problems if not p.dropped])
+    return BatchReport(
+        dict(result.outcomes()),
+        dropped,
+        warnings=[p.message for p in result.problems if not p.dropped],
+        new_ids=[r.document_id for r in result.results if r.outcome == "new"],
+        updated_ids=[r.document_id for r in result.results if r.outcome == "updated"],
+    )
 
 
 class ArchivePipeline:
@@ -151,7 +163,7 @@ class ArchivePipeline:
         self.settings = crawl_context(self.crawler).ingest
         if self.settings is None:
             raise RuntimeError("the crawl context has no ingest settings: the archive pipeline cannot store items")
-        self.worker = _SharedWorker.acquire()
+        self.worker = _SharedWorker.acquire(self.crawler.settings.getbool("LOG_ENABLED", True))
 
     async def close_spider(self) -> None:
         try:
@@ -199,12 +211,15 @@ class ArchivePipeline:
         if report.error is not None:
             reactor.callFromThread(self._failed, report.error, report.lost)
         else:
-            reactor.callFromThread(self._stored, Counter(report.outcomes))
+            reactor.callFromThread(self._stored, report)
 
-    def _stored(self, outcomes: Counter[str]) -> None:
+    def _stored(self, report: BatchReport) -> None:
         assert self.crawler.stats is not None
-        for outcome, n in outcomes.items():
+        for outcome, n in Counter(report.outcomes).items():
             self.crawler.stats.inc_value(f"lawwatch/{outcome}", n)
+        context = crawl_context(self.crawler)
+        context.new_ids.extend(report.new_ids)
+        context.updated_ids.extend(report.updated_ids)
 
     def _item_problem(self, message: str) -> None:
         """One item the ingest service could not use (or stored without a field): an error of that item alone,

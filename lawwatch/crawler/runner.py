@@ -7,7 +7,9 @@ committed whole), with pages, new/updated/unchanged/errors counts, seconds and t
 failing never stops the others. While it runs, the row names the process (``pid``, ``host``) and gets a
 ``heartbeat_at`` every ``HEARTBEAT_SECONDS``, so ``lawwatch run`` can tell a run whose process died (it marks it
 ``interrupted``). Scrapy's reactor cannot restart, so call :func:`run_crawl` once per process (the
-CLI and the scheduler run ``lawwatch crawl`` in a subprocess).
+CLI and the scheduler run ``lawwatch crawl`` in a subprocess). At the default log level a crawl prints one line per
+failure and never a traceback (``crawler/logs.py``); each result keeps the ids of the documents its run stored as
+new or updated (8 bytes each), whose titles :func:`changed_documents` reads back for the summary.
 
 Each source's spider is created with one ``CrawlContext`` (``crawler/context.py``): its config, its known documents
 and validators (``KnownIndex.load``: its ``source_state`` and ``http_cache`` rows), ``since``, the run's id and the
@@ -29,23 +31,26 @@ import logging
 import os
 import socket
 import time
+from array import array
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.spiderloader import SpiderLoader
-from sqlalchemy import Table, update
+from sqlalchemy import Table, select, update
 
 from lawwatch.crawler.context import WALK_PREFIX, CrawlContext, KnownIndex, Validators, WalkBoundary
+from lawwatch.crawler.logs import one_line_failures
 from lawwatch.crawler.middlewares import MAX_MESSAGES, record_error
 from lawwatch.crawler.settings import scrapy_settings
 from lawwatch.errors import CrawlError
 from lawwatch.pipeline.db import Archive, open_archive
 from lawwatch.pipeline.ingest import IngestSettings
-from lawwatch.pipeline.models import CrawlRun, HttpCacheEntry
+from lawwatch.pipeline.models import CrawlRun, Document, HttpCacheEntry
 from lawwatch.pipeline.store import Sighting, record_sightings, upsert
 
 if TYPE_CHECKING:
@@ -84,11 +89,41 @@ class SourceResult:
     seconds: float = 0.0
     error_messages: list[str] = field(default_factory=list)
     run_id: int | None = None
+    # ids of the documents stored as new / updated (read back with ``changed_documents``; not in ``as_dict``)
+    new_ids: array[int] = field(default_factory=lambda: array("q"), repr=False)
+    updated_ids: array[int] = field(default_factory=lambda: array("q"), repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("new_ids", "updated_ids")}
+        data["error_messages"] = list(self.error_messages)
         data["seconds"] = round(self.seconds, 3)
         return data
+
+
+def changed_documents(archive: Archive, result: SourceResult, limit: int | None = None) -> list[dict[str, Any]]:
+    """The documents ``result``'s run stored as new or updated (new first, each in the order stored; the first
+    ``limit``): ``{"id", "title", "url", "status"}``, read from the archive in chunks (a document deleted since is
+    left out)."""
+    wanted: list[tuple[int, str]] = []
+    seen: set[int] = set()
+    for status, ids in (("new", result.new_ids), ("updated", result.updated_ids)):
+        for doc_id in ids:
+            if limit is not None and len(wanted) >= limit:
+                break
+            if doc_id not in seen:
+                seen.add(doc_id)
+                wanted.append((doc_id, status))
+    found: dict[int, tuple[str, str | None]] = {}
+    with archive.session() as session:
+        for start in range(0, len(wanted), 500):
+            chunk = [doc_id for doc_id, _ in wanted[start : start + 500]]
+            query = select(Document.id, Document.title, Document.url).where(Document.id.in_(chunk))
+            found.update({doc_id: (title, url) for doc_id, title, url in session.execute(query)})
+    return [
+        {"id": doc_id, "title": found[doc_id][0], "url": found[doc_id][1], "status": status}
+        for doc_id, status in wanted
+        if doc_id in found
+    ]
 
 
 def walks_may_finish(stats: dict[str, Any], fatal: bool, reason: str | None) -> bool:
@@ -125,7 +160,7 @@ class SourceCrawl:
         spidercls: type[Spider],
         *,
         since: datetime | None,
-        log_level: str,
+        log_level: str | None,
         politeness: bool,
         first: bool,
         ingest: IngestSettings | None = None,
@@ -193,6 +228,7 @@ class SourceCrawl:
         r.status = decide_status(stats, fatal, reason)
         if r.status == "failed" and not r.error_messages:
             r.error_messages.append("every request failed")
+        r.new_ids, r.updated_ids = self.context.new_ids, self.context.updated_ids
         r.resumed = len(self.context.resumed)
         if r.resumed:
             stats["lawwatch/resumed"] = r.resumed
@@ -239,14 +275,31 @@ def run_crawl(
     sources: Sequence[SourceConfig],
     *,
     since: datetime | None = None,
-    log_level: str = "WARNING",
+    log_level: str | None = None,
     politeness: bool = True,
     on_tick: Callable[[list[SourceResult], list[dict[str, Any]]], None] | None = None,
     tick_seconds: float = 0.5,
 ) -> list[SourceResult]:
     """Crawl ``sources`` concurrently in one ``CrawlerProcess``; one :class:`SourceResult` per source, in order.
 
-    ``on_tick(results, live_stats)`` is called from the reactor every ``tick_seconds`` (progress displays)."""
+    ``log_level`` None (the default): one line on stderr per failure, no traceback (``crawler.logs``); a level
+    name: Scrapy's own log at that level instead. ``on_tick(results, live_stats)`` is called from the reactor every
+    ``tick_seconds`` (progress displays)."""
+    with ExitStack() as stack:
+        if log_level is None:
+            stack.enter_context(one_line_failures())
+        return _run_crawl(config, sources, since, log_level, politeness, on_tick, tick_seconds)
+
+
+def _run_crawl(
+    config: Config,
+    sources: Sequence[SourceConfig],
+    since: datetime | None,
+    log_level: str | None,
+    politeness: bool,
+    on_tick: Callable[[list[SourceResult], list[dict[str, Any]]], None] | None,
+    tick_seconds: float,
+) -> list[SourceResult]:
     archive = open_archive(config.archive.url)  # migrates before any worker opens it
     from lawwatch.pipeline.runs import interrupt_stale_runs
 
@@ -254,7 +307,8 @@ def run_crawl(
     try:
         process = CrawlerProcess(
             {
-                "LOG_LEVEL": log_level,
+                "LOG_ENABLED": log_level is not None,
+                "LOG_LEVEL": log_level or "WARNING",
                 "TELNETCONSOLE_ENABLED": False,
                 "REMOTE_CONTROL_ENABLED": False,
                 "SPIDER_MODULES": ["lawwatch.crawler.spiders"],
@@ -322,4 +376,4 @@ def _start_heartbeat(archive: Archive, crawls: list[SourceCrawl]) -> None:
     loop.start(HEARTBEAT_SECONDS, now=False)
 
 
-__all__ = ["MAX_MESSAGES", "SourceResult", "decide_status", "run_crawl"]
+__all__ = ["MAX_MESSAGES", "SourceResult", "changed_documents", "decide_status", "run_crawl"]

@@ -51,11 +51,12 @@ def scrapy_settings(
     config: Config,
     source: SourceConfig,
     *,
-    log_level: str = "WARNING",
+    log_level: str | None = "WARNING",
     politeness: bool = True,
 ) -> dict[str, Any]:
-    """The Scrapy settings dict for ``source``. ``politeness=False`` (benchmarks against a local mirror only)
-    turns AutoThrottle, robots.txt and the delay off; it is refused for a non-local source."""
+    """The Scrapy settings dict for ``source``. ``log_level`` None turns Scrapy's log off (the crawl prints one line
+    per failure instead: ``crawler.logs``). ``politeness=False`` (benchmarks against a local mirror only) turns
+    AutoThrottle, robots.txt and the delay off; it is refused for a non-local source."""
     crawler = config.crawler
     if not politeness and not source.local:
         raise ValueError(f"politeness can only be turned off for a local source, not {source.id}")
@@ -103,7 +104,8 @@ def scrapy_settings(
         "SPIDER_MIDDLEWARES": dict(SPIDER_MIDDLEWARES),
         "ITEM_PIPELINES": {"lawwatch.crawler.pipelines.ArchivePipeline": 300},
         "EXTENSIONS": {"scrapy.extensions.logstats.LogStats": None},
-        "LOG_LEVEL": log_level,
+        "LOG_ENABLED": log_level is not None,
+        "LOG_LEVEL": log_level or "WARNING",
         # failures are one line each in the run record; Scrapy's own error lines (with tracebacks) go to DEBUG
         "LOG_FORMATTER": "lawwatch.crawler.failures.QuietLogFormatter",
         "LOG_FORMAT": "%(asctime)s [%(name)s] %(levelname)s: %(message)s",

@@ -2,8 +2,9 @@
 
 The schema itself is owned by the Alembic migrations in ``pipeline/migrations``; these classes must match them
 (``tests/test_archive.py`` compares the migrated schema with this metadata). Full-text search structures are
-dialect specific and live only in the migrations: an external-content FTS5 table kept in sync by triggers on SQLite,
-a generated ``tsvector`` column with a GIN index on PostgreSQL (see ``pipeline/search.py``).
+dialect specific and live only in the migrations: an external-content FTS5 table kept in sync by triggers on SQLite
+(declared with ``content="documents"``, the spelling Datasette detects: migration 0007), a generated ``tsvector``
+column with a GIN index on PostgreSQL (see ``pipeline/search.py``).
 """
 
 from __future__ import annotations

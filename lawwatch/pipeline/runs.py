@@ -1,8 +1,9 @@
 """Import runs: one JSON-lines file through the ingest service, recorded like a crawl run.
 
-``import_stream`` reads a backfill stream (``pipeline.importer``), sends its good lines down the one ingest path
-(normalize → classify → store) and writes one ``crawl_runs`` row per source it stored under, with its own counts
-and the first bad lines, so ``lawwatch status`` shows imports beside crawls.
+``import_stream`` reads a backfill stream (``pipeline.importer``; its format told from its first lines unless
+given), sends its good lines down the one ingest path (normalize → classify → store) and writes one ``crawl_runs``
+row per source it stored under, with its own counts and the first bad lines, so ``lawwatch status`` shows imports
+beside crawls.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import socket
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from itertools import chain, islice
 from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from lawwatch.errors import ImportFileError, ImportFormatError
+from lawwatch.errors import ImportFileError, ImportFormatError, UsageError
 from lawwatch.pipeline.db import Archive
-from lawwatch.pipeline.importer import DEFAULT_SOURCE, Format, read_jsonl
+from lawwatch.pipeline.importer import DEFAULT_SOURCE, SNIFF_LINES, TEXT_FIELDS, Format, carries, read_jsonl, sniff
 from lawwatch.pipeline.ingest import IngestSettings, ingest
 from lawwatch.pipeline.models import CrawlRun, utcnow
 from lawwatch.pipeline.normalize import NormalizedDocument
@@ -34,7 +36,7 @@ def import_stream(
     stream: IO[str],
     *,
     file: str,
-    fmt: Format,
+    fmt: Format | None = None,
     source: str | None = None,
     batch_size: int = 500,
     on_line: Callable[[], None] | None = None,
@@ -43,15 +45,20 @@ def import_stream(
 ) -> dict[str, Any]:
     """Import the JSON lines of ``stream`` (named ``file``) in format ``fmt`` and record the run.
 
+    ``fmt`` None: the format is told from the first lines (``importer.sniff``); ``ImportFileError`` when they do
+    not tell. A ``fmt`` given for lines that look like another format (none of the first lines has its text
+    field, most have another's) is a ``UsageError`` naming that format, before anything is stored.
     ``on_line`` is called after each line is read, ``on_bad_line`` with each line that does not fit the format
     (it is skipped). ``rules``: the alert rules whose outbox rows are written with the documents (none: a
     backfill that alerts nobody). Returns the summary ``{file, format, new, updated, unchanged, errors}``; raises
     ``ImportFileError`` (after recording the run) when there were bad lines and not one good one."""
+    head = list(islice(stream, SNIFF_LINES))
+    fmt = choose_format(head, fmt, file)
     errors: list[ImportFormatError] = []
     started = utcnow()
 
     def documents() -> Iterator[NormalizedDocument]:
-        for item in read_jsonl(stream, fmt, source=source):
+        for item in read_jsonl(chain(head, stream), fmt, source=source):
             if on_line is not None:
                 on_line()
             if isinstance(item, ImportFormatError):
@@ -69,6 +76,23 @@ def import_stream(
     if errors and counts.new + counts.updated + counts.unchanged == 0:
         raise ImportFileError(file, f"no line could be imported ({len(errors)} bad lines)")
     return summary
+
+
+def choose_format(head: Sequence[str], fmt: Format | None, file: str) -> Format:
+    """The format to read a file in, from its first lines ``head`` and the format asked for (None: detect it)."""
+    detected = sniff(head)
+    if fmt is None:
+        if detected is None:
+            fields = ", ".join(f"{key!r} ({name})" for name, key in TEXT_FIELDS.items())
+            if not any(line.strip() for line in head):
+                raise ImportFileError(file, "no lines to import")
+            raise ImportFileError(
+                file, f"cannot tell the format from the first lines: none has a text field ({fields}); use --format"
+            )
+        return detected
+    if detected is not None and detected != fmt and not carries(head, fmt):
+        raise UsageError(f"{file}: these lines look like {detected}, not {fmt}; use --format {detected}")
+    return fmt
 
 
 def record_import(
