@@ -7,7 +7,8 @@ imports its heavy dependencies (the archive, Scrapy, the classifier, rich) when 
 --version`` and ``--help`` start fast.
 
 Domain errors become one clear line at this edge (``_common.to_click``): ``UsageError`` (with the command's usage)
-and ``ConfigError`` exit 2, like a usage error; every other ``LawwatchError`` exits 1; no traceback. ``--json``
+and ``ConfigError`` exit 2, like a usage error; every other ``LawwatchError`` exits 1; no traceback. Click's own
+errors, database failures and unwritable files are one line too (``_common.OneLineError``). ``--json``
 output is one JSON document, or JSON lines for streams; the shapes are documented in README.md ("JSON output").
 """
 
@@ -27,6 +28,7 @@ from lawwatch.cli.mirror import mirror
 from lawwatch.cli.reclassify import reclassify_cmd
 from lawwatch.cli.run import run_cmd
 from lawwatch.cli.search import export, search, show, status
+from lawwatch.cli.serve import serve
 
 __all__ = ["cli", "main"]
 
@@ -44,10 +46,15 @@ __all__ = ["cli", "main"]
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """lawwatch: watch DOJ releases and court news for 8 U.S.C. § 1373 letters and rulings.
 
+    Errors are one line on standard error (exit 2: a usage or settings error, 1: any other failure).
+
     \b
-    Example:
-      lawwatch import sample.jsonl --format doj-api
-      lawwatch search "sanctuary" --jurisdiction "Cook County, IL" --statute "8 U.S.C. 1373"
+    Example (from a checkout):
+      lawwatch import tests/examples/import/doj_api_sample.jsonl
+      lawwatch search 1373 --jurisdiction "Cook County, IL" --since 2017 --until 2017
+    \b
+    Shell completion (bash; zsh and fish alike):
+      eval "$(_LAWWATCH_COMPLETE=bash_source lawwatch)"
     """
     app = App(config_path)
     ctx.obj = app
@@ -69,6 +76,7 @@ for _command in (
     alerts_group,
     run_cmd,
     demo,
+    serve,
 ):
     cli.add_command(_command)
 

@@ -1,0 +1,46 @@
+"""One search as the pages, the API and the Atom feed run it: ``pipeline.search.search`` with the URL's filter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lawwatch.pipeline.search import SearchHit, SearchResult, search
+from lawwatch.web.params import SearchParams
+
+
+def run(session: Session, params: SearchParams, highlight: tuple[str, str] = ("[", "]")) -> SearchResult:
+    """The page of hits ``params`` asks for (``QueryError`` for a filter or query lawwatch cannot understand)."""
+    return search(
+        session,
+        filter=params.filter,
+        order=params.effective_order,
+        limit=params.limit,
+        offset=params.offset,
+        highlight=highlight,
+    )
+
+
+def hit_to_dict(hit: SearchHit) -> dict[str, Any]:
+    """One hit in the shape of ``lawwatch search --json``."""
+    return {
+        "id": hit.document_id,
+        "published_at": hit.published_at.isoformat() if hit.published_at else None,
+        "source": hit.source,
+        "doc_type": hit.doc_type,
+        "title": hit.title,
+        "url": hit.url,
+        "score": round(hit.score, 4),
+        "snippet": hit.snippet,
+    }
+
+
+def result_to_dict(params: SearchParams, result: SearchResult) -> dict[str, Any]:
+    """The whole result in the shape of ``lawwatch search --json``."""
+    return {
+        "query": params.q,
+        "total": result.total,
+        "offset": params.offset,
+        "hits": [hit_to_dict(h) for h in result.hits],
+    }

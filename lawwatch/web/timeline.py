@@ -1,0 +1,190 @@
+"""A jurisdiction's § 1373 story: its letters, lawsuits, filings and rulings by date, grouped by court case, drawn
+as an SVG on the server (no JavaScript), each mark a link to its document.
+
+The events are the documents that name the jurisdiction, cite § 1373 (of any title) and are of one of those four
+types. A document belongs to the court case its source recorded (``metadata.case_name``, as CourtListener and
+PACER give it) or, failing that, the first case its title or opening names ("City of Philadelphia v. Sessions");
+the rest (DOJ letters, mostly) share the first lane.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lawwatch.pipeline.doctypes import DocType
+from lawwatch.pipeline.filters import LOCATOR, DocumentFilter
+from lawwatch.pipeline.models import Document, DocumentJurisdiction
+
+TYPES = (DocType.LETTER, DocType.LAWSUIT, DocType.FILING, DocType.RULING)
+STATUTE = (None, "1373")
+MAX_EVENTS = 500
+_HEAD_CHARS = 3000  # of the body, where a case is looked for
+_PARTY = r"[A-Z][A-Za-z.'&-]*(?: (?:of|the|de|[A-Z][A-Za-z.'&-]*)){0,4}"
+_CASE = re.compile(rf"\b({_PARTY}) v\. ({_PARTY})")
+_TRAILING = re.compile(r"(?: (?:of|the|de))+$")
+NO_CASE = "Letters and other documents"
+
+# drawing
+WIDTH, LEFT, RIGHT, TOP, LANE = 960, 230, 24, 34, 40
+SHAPES = {
+    "letter": "M{x},{y} m-6,0 a6,6 0 1,0 12,0 a6,6 0 1,0 -12,0",
+    "lawsuit": "M{x},{y} m-6,-6 h12 v12 h-12 z",
+    "filing": "M{x},{y} m0,-7 l7,7 l-7,7 l-7,-7 z",
+    "ruling": "M{x},{y} m0,-7 l7,12 h-14 z",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    published_at: datetime
+    doc_type: str
+    title: str
+    source: str
+    url: str | None
+    case: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "published_at": self.published_at.isoformat(),
+            "doc_type": self.doc_type,
+            "title": self.title,
+            "source": self.source,
+            "url": self.url,
+            "case": self.case,
+        }
+
+
+@dataclass(frozen=True)
+class Lane:
+    case: str | None  # None: the documents that name no case
+    events: list[Event]
+
+
+def case_of(meta: Any, title: str, head: str) -> str | None:
+    """The court case a document belongs to: its recorded ``case_name``, else the first "X v. Y" it names."""
+    if isinstance(meta, dict):
+        name = meta.get("case_name")
+        if isinstance(name, str) and " v. " in name:
+            return " ".join(name.split())
+    for text in (title, head):
+        match = _CASE.search(text or "")
+        if match:
+            first, second = (_TRAILING.sub("", g) for g in match.groups())
+            return f"{first} v. {second}"
+    return None
+
+
+def events(session: Session, jurisdiction_id: str, *, limit: int = MAX_EVENTS) -> list[Event]:
+    """The jurisdiction's § 1373 events, oldest first (the newest ``limit`` of them)."""
+    flt = DocumentFilter(jurisdictions=(jurisdiction_id,), statutes=(STATUTE,), doc_types=TYPES)
+    # The filter says which documents; the same place condition again as an IN list lets the place's tag index
+    # drive the query (a place is named by few documents), and ordering by an expression keeps the planner from
+    # walking the whole published_at index instead.
+    named = select(DocumentJurisdiction.document_id).where(
+        DocumentJurisdiction.jurisdiction_id == jurisdiction_id, DocumentJurisdiction.role != LOCATOR
+    )
+    newest = func.coalesce(Document.published_at, Document.published_at)
+    stmt = (
+        select(
+            Document.id,
+            Document.published_at,
+            Document.doc_type,
+            Document.title,
+            Document.source,
+            Document.url,
+            Document.meta,
+            func.substr(Document.body_text, 1, _HEAD_CHARS),
+        )
+        .where(Document.published_at.is_not(None), Document.id.in_(named), *flt.conditions())
+        .order_by(newest.desc(), Document.id.desc())
+        .limit(limit)
+    )
+    found = [
+        Event(doc_id, when, doc_type, title or "", source, url, case_of(meta, title, head))
+        for doc_id, when, doc_type, title, source, url, meta, head in session.execute(stmt)
+    ]
+    return found[::-1]
+
+
+def lanes(found: list[Event]) -> list[Lane]:
+    """One lane for the events without a case, then one per case in the order of its first event. Cases are
+    matched on their names case-insensitively, and a lane is labelled by the first spelling seen."""
+    loose = [e for e in found if e.case is None]
+    cases: dict[str, list[Event]] = {}
+    names: dict[str, str] = {}
+    for e in found:
+        if e.case is not None:
+            key = e.case.casefold()
+            names.setdefault(key, e.case)
+            cases.setdefault(key, []).append(e)
+    out = [Lane(None, loose)] if loose else []
+    out.extend(Lane(names[key], items) for key, items in cases.items())
+    return out
+
+
+def render_svg(groups: list[Lane], *, link: Callable[[int], str], label: str) -> Markup:
+    """The timeline as an inline SVG: a lane per case, a year axis, a mark per event linking to ``link(id)``."""
+    if not groups:
+        return Markup("")
+    every = [e for lane in groups for e in lane.events]
+    first = min(e.published_at for e in every)
+    last = max(e.published_at for e in every)
+    start = datetime(first.year, 1, 1, tzinfo=UTC)
+    end = datetime(last.year + 1, 1, 1, tzinfo=UTC)
+    span = (end - start).total_seconds()
+    height = TOP + LANE * len(groups) + 44
+
+    def x_of(when: datetime) -> float:
+        return LEFT + (WIDTH - LEFT - RIGHT) * (when - start).total_seconds() / span
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {WIDTH} {height}" '
+        f'width="{WIDTH}" height="{height}" role="img" aria-label="{escape(label)}">',
+        f"<title>{escape(label)}</title>",
+    ]
+    for year in range(start.year, end.year + 1):
+        x = x_of(datetime(year, 1, 1, tzinfo=UTC))
+        parts.append(f'<line class="tick" x1="{x:.1f}" y1="{TOP - 8}" x2="{x:.1f}" y2="{height - 40}"/>')
+        if year < end.year:
+            middle = x_of(datetime(year, 7, 1, tzinfo=UTC))
+            parts.append(f'<text class="year" x="{middle:.1f}" y="{TOP - 14}" text-anchor="middle">{year}</text>')
+    for row, lane in enumerate(groups):
+        y = TOP + LANE * row + LANE / 2
+        name = lane.case or NO_CASE
+        short = name if len(name) <= 34 else name[:33] + "…"
+        parts.append(f'<line class="lane" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}"/>')
+        parts.append(
+            f'<text class="case" x="{LEFT - 10}" y="{y + 4:.1f}" text-anchor="end">'
+            f"<title>{escape(name)}</title>{escape(short)}</text>"
+        )
+        seen: dict[str, int] = {}
+        for event in lane.events:
+            day = event.published_at.date().isoformat()
+            stack = seen.get(day, 0)
+            seen[day] = stack + 1
+            x = x_of(event.published_at)
+            dy = (0, -9, 9, -18, 18)[stack % 5]
+            shape = SHAPES.get(event.doc_type, SHAPES["letter"]).format(x=f"{x:.1f}", y=f"{y + dy:.1f}")
+            tip = f"{day} · {event.doc_type} · {event.title}"
+            parts.append(
+                f'<a href="{escape(link(event.id))}" class="event" aria-label="{escape(tip)}">'
+                f'<path class="mark {escape(event.doc_type)}" d="{shape}"><title>{escape(tip)}</title></path></a>'
+            )
+    legend_y = height - 18
+    for k, kind in enumerate(t.value for t in TYPES):
+        x = LEFT + 110 * k
+        shape = SHAPES[kind].format(x=f"{x:.1f}", y=f"{legend_y:.1f}")
+        parts.append(f'<path class="mark {kind}" d="{shape}"/>')
+        parts.append(f'<text class="legend" x="{x + 12:.1f}" y="{legend_y + 4:.1f}">{kind}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
