@@ -7,8 +7,10 @@ runner can record them on a ``crawl_runs`` row::
     LawwatchError
     ├── UsageError           the user asked for something that cannot be done as asked (names what to say instead)
     │   └── UnknownSourceError   a source id that the settings do not configure
+    │       └── UnknownFilterSourceError   a filter's source id neither configured nor in the archive
     ├── ConfigError          settings.toml is unreadable or invalid (names the file and key path)
     ├── ArchiveError         the archive cannot be opened, migrated or written
+    │   ├── NoArchiveError   a read-only command found no archive (it never creates one)
     │   └── QueryError       a search query or filter the user gave is malformed
     ├── ImportFormatError    a backfill file has lines that do not fit the chosen format
     ├── ImportFileError      a whole backfill file could not be imported (e.g. not one good line)
@@ -18,6 +20,15 @@ runner can record them on a ``crawl_runs`` row::
 """
 
 from __future__ import annotations
+
+SHOWN_INPUT = 80  # the most characters of a user's input that an error message repeats
+
+
+def shown(value: object, limit: int = SHOWN_INPUT) -> str:
+    """``repr`` of a user's input for an error message, cut to ``limit`` characters ("…" marks the cut), so that a
+    100 KB query or a pasted file never floods the one error line."""
+    text = str(value)
+    return repr(text) if len(text) <= limit else repr(text[: limit - 1] + "…")
 
 
 class LawwatchError(Exception):
@@ -37,6 +48,17 @@ class UnknownSourceError(UsageError):
         super().__init__(f"unknown source {', '.join(unknown)} (configured: {', '.join(known) or 'none configured'})")
 
 
+class UnknownFilterSourceError(UnknownSourceError):
+    """A filter's source ids (``--source``) that are neither configured nor found in the archive; ``known`` lists
+    the ones that are."""
+
+    def __init__(self, unknown: list[str], known: list[str]) -> None:  # noqa: B042 -- the fields are kept
+        self.unknown = unknown
+        self.known = known
+        names = ", ".join(shown(name) for name in unknown)
+        UsageError.__init__(self, f"unknown source {names} (known sources: {', '.join(known) or 'none'})")
+
+
 class ConfigError(LawwatchError):
     """settings.toml (or an override) is invalid; ``key`` is the dotted key path, e.g. ``sources[2].schedule``."""
 
@@ -54,6 +76,15 @@ class ConfigError(LawwatchError):
 
 class ArchiveError(LawwatchError):
     """The archive cannot be opened, migrated or written."""
+
+
+class NoArchiveError(ArchiveError):
+    """A command that only reads found no archive at ``where`` (a SQLite file that does not exist); it never
+    creates one."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        super().__init__(f"no archive at {where}; run `lawwatch crawl` or set archive.url")
 
 
 class QueryError(ArchiveError):

@@ -155,7 +155,11 @@ def test_retry_by_id_and_failed(alerts: Alerts, slack_server: SlackServer) -> No
     assert "1 of the ids are not failed or pending alerts" in refused.stderr
     for args in ([], [str(sent_id), "--failed"]):
         usage = alerts("alerts", "retry", *args, code=2)
-        assert "give alert ids or --failed (not both)" in usage.stderr and "Usage:" in usage.stderr
+        assert (
+            "give alert ids or --failed (not both)" in usage.stderr
+            and "alerts retry [OPTIONS] [IDS]...)\n" in usage.stderr
+        )
+        assert len(usage.stderr.splitlines()) == 1  # issue 9: every error is one line
 
 
 def test_preview_shows_matches_why_and_messages_and_sends_nothing(

@@ -444,13 +444,15 @@ def test_parse_when(value: Any, end: bool, expected: datetime) -> None:
         ({"jurisdictions": ["Atlantis, XX"]}, "'Atlantis, XX': 'XX' is not a U.S. state or its abbreviation"),
         ({"jurisdictions": ["Atlantis"]}, "unknown jurisdiction 'Atlantis'"),
         ({"jurisdictions": ["Springfield"]}, "'Springfield' is ambiguous: did you mean Springfield, MO / .*IL"),
-        ({"jurisdictions": ["Cook County"]}, "'Cook County' is ambiguous: did you mean .*Cook County, IL"),
+        ({"jurisdictions": ["Portland"]}, "'Portland' is ambiguous: did you mean Portland, OR / ME"),
+        ({"jurisdictions": ["Kansas City"]}, "'Kansas City' is ambiguous: did you mean Kansas City, MO / KS"),
         ({"jurisdictions": ["Chicgo"]}, "unknown jurisdiction 'Chicgo': did you mean Chicago, IL"),
         ({"statutes": ["the constitution"]}, "not a statute citation: 'the constitution': try"),
         ({"doc_types": ["memo"]}, "unknown document type 'memo': choose from letter, ruling"),
-        ({"since": "last tuesday"}, "since: 'last tuesday' is not a date like 2017-10-12"),
-        ({"until": "2017"}, "until: '2017' is not a date .* needs a year, a month and a day"),
-        ({"since": "Oct 2017"}, "needs a year, a month and a day"),
+        ({"since": "last tuesday"}, "since: 'last tuesday' is not a date like 2017, 2017-10, 2017-10-12 or"),
+        ({"until": "Oct 12"}, "until: 'Oct 12' is not a date .*it needs a year"),
+        ({"since": "2017-13"}, "since: '2017-13' is not a date"),
+        ({"since": "x" * 10_000}, "since: 'x{79}…' is not a date"),  # never more than 80 characters of input
         ({"since": datetime(2017, 1, 1)}, "since must be a timezone-aware datetime"),
         ({"query": '"sanctuary'}, "unbalanced double quote"),
     ],
@@ -459,3 +461,17 @@ def test_from_user_errors(fields: dict[str, Any], message: str) -> None:
     with pytest.raises(QueryError, match=message) as info:
         DocumentFilter.from_user(**fields)
     assert "\n" not in str(info.value)
+
+
+def test_a_far_more_populous_namesake_is_taken_and_said_so() -> None:
+    """Prominence (issue 13): a candidate with 10 times the population of every other is the one meant; closer
+    namesakes stay ambiguous (the negative side: Portland OR/ME is 9.5 to 1, Columbus OH/GA 4.5 to 1)."""
+    from lawwatch.pipeline.places import resolve_place
+
+    cook = resolve_place("Cook County")
+    assert (cook.id, cook.state, cook.resolved_by) == ("fips:17031", "IL", "prominence")
+    assert resolve_place("Cook County, GA").resolved_by == ""  # a state given: no guess
+    assert DocumentFilter.from_user(jurisdictions=["Cook County"]).jurisdictions == ("fips:17031",)
+    for name in ("Portland", "Columbus", "Kansas City", "Springfield"):
+        with pytest.raises(QueryError, match="is ambiguous"):
+            resolve_place(name)

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from lawwatch.cli._common import App, LawwatchCommand, emit_json, pass_app
+from lawwatch.cli.filters import DATE
 
 
 @click.group("alerts")
@@ -71,7 +72,7 @@ def status_cmd(app: App, as_json: bool) -> None:
     """
     from lawwatch.alerts.report import status_report
 
-    with app.archive.session() as session:
+    with app.existing_archive.session() as session:
         rows = status_report(session)
     if as_json:
         emit_json({"rules": rows})
@@ -91,8 +92,10 @@ def status_cmd(app: App, as_json: bool) -> None:
 
 
 @alerts_group.command("list", cls=LawwatchCommand)
-@click.option("--since", metavar="DATE", help="sent on or after DATE (a day like 2017-10-12, or a timestamp)")
-@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option(
+    "--since", type=DATE, help="sent on or after DATE (a year, a month, a day like 2017-10-12, or a timestamp)"
+)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True, help="at most this many")
 @click.option("--json", "as_json", is_flag=True, help="one JSON document: {alerts: [...]}")
 @pass_app
 def list_cmd(app: App, since: str | None, limit: int, as_json: bool) -> None:
@@ -106,7 +109,7 @@ def list_cmd(app: App, since: str | None, limit: int, as_json: bool) -> None:
     from lawwatch.pipeline.filters import parse_when
 
     when = parse_when(since, name="--since")
-    with app.archive.session() as session:
+    with app.existing_archive.session() as session:
         rows = sent_list(session, since=when, limit=limit)
     if as_json:
         emit_json({"alerts": rows})
@@ -140,7 +143,7 @@ def retry_cmd(app: App, ids: Sequence[int], failed: bool) -> None:
 
 
 @alerts_group.command("preview", cls=LawwatchCommand)
-@click.argument("document_id", type=int)
+@click.argument("document_id", type=click.IntRange(1, 2**63 - 1))
 @click.option("--json", "as_json", is_flag=True, help="rules, why and each rendered message as JSON")
 @pass_app
 def preview_cmd(app: App, document_id: int, as_json: bool) -> None:
@@ -153,7 +156,7 @@ def preview_cmd(app: App, document_id: int, as_json: bool) -> None:
     from lawwatch.alerts.report import preview
     from lawwatch.alerts.rules import resolve_rules
 
-    with app.archive.session() as session:
+    with app.existing_archive.session() as session:
         rows = preview(session, app.config, resolve_rules(app.config), document_id)
     for row in rows:  # the channels' payloads (dataclasses, email messages) as plain data
         if "messages" in row:

@@ -12,9 +12,17 @@ from lawwatch.cli.filters import DATE
 
 @click.command("reclassify", cls=LawwatchCommand)
 @click.option("--all", "everything", is_flag=True, help="re-tag every stored document")
-@click.option("--since", type=DATE, help="re-tag documents published on or after DATE")
-@click.option("--source", "sources", multiple=True, metavar="ID", help="only this source (repeatable)")
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--since", type=DATE, help="re-tag documents published on or after DATE (a year, a month, a day or a timestamp)"
+)
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="ID",
+    help="only documents seen via this source (repeatable); an id neither configured nor in the archive is an error",
+)
+@click.option("--json", "as_json", is_flag=True, help="the summary as one JSON document: {documents, changed}")
 @pass_app
 def reclassify_cmd(app: App, everything: bool, since: str | None, sources: Sequence[str], as_json: bool) -> None:
     """Re-tag stored documents after the gazetteer or the rules changed.
@@ -29,7 +37,9 @@ def reclassify_cmd(app: App, everything: bool, since: str | None, sources: Seque
     from lawwatch.pipeline.filters import DocumentFilter
     from lawwatch.pipeline.ingest import reclassify
 
-    summary = reclassify(app.archive, DocumentFilter.from_user(sources=sources, since=since))
+    flt = DocumentFilter.from_user(sources=sources, since=since)
+    app.check_sources(flt.sources)
+    summary = reclassify(app.existing_archive, flt)
     if as_json:
         emit_json(summary)
     else:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import re
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from lawwatch.cli._common import App, LawwatchCommand, console, emit_json, pass_app
-from lawwatch.cli.filters import filter_options
+from lawwatch.cli._common import App, LawwatchCommand, WordsCommand, console, emit_json, pass_app, words
+from lawwatch.cli.filters import filter_options, note_prominent
+from lawwatch.errors import shown
 
 if TYPE_CHECKING:
     from rich.text import Text
+
+ROW_ID_MAX = 2**63 - 1  # the largest id (and offset) both backends take
 
 _MARK_ON, _MARK_OFF = "\x02", "\x03"  # snippet highlight markers for the terminal
 CSV_FIELDS = ("id", "published_at", "source", "doc_type", "title", "url", "score", "snippet")
@@ -30,26 +34,43 @@ EXPORT_CSV_FIELDS = (
 )
 
 
-@click.command(cls=LawwatchCommand)
-@click.argument("query", default="")
+@click.command(cls=WordsCommand)
+@click.argument("query_words", metavar="[QUERY]...", nargs=-1)
 @filter_options
-@click.option("--order", type=click.Choice(["relevance", "newest"]), default="relevance", show_default=True)
-@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0)
+@click.option(
+    "--order",
+    type=click.Choice(["relevance", "newest"]),
+    default="relevance",
+    show_default=True,
+    help="rank by relevance to the query, or newest first",
+)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="hits per page")
+@click.option(
+    "--offset", type=click.IntRange(0, ROW_ID_MAX), default=0, show_default=True, help="skip this many hits first"
+)
 @click.option("--json", "as_json", is_flag=True, help="one JSON document: {total, hits: [...]}")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row")
 @pass_app
 def search(
-    app: App, /, query: str, order: str, limit: int, offset: int, as_json: bool, as_csv: bool, **filters: Any
+    app: App,
+    /,
+    query_words: tuple[str, ...],
+    order: str,
+    limit: int,
+    offset: int,
+    as_json: bool,
+    as_csv: bool,
+    **filters: Any,
 ) -> None:
     """Full-text search of the archive, with tag, source and date filters.
 
-    Words are ANDed; "quoted phrases", OR, -word (exclude) and word* (prefix) work too.
-    An empty QUERY with filters lists the matching documents, newest first.
+    Words are ANDed; "quoted phrases", OR, -word (exclude) and word* (prefix) work too; a query may start with
+    an excluded word (search -texas sanctuary). At most 256 words and 4 KB. An empty QUERY with filters lists the
+    matching documents, newest first.
 
     \b
     Example:
-      lawwatch search "sanctuary jurisdiction" --type letter --since 2017-10-01
+      lawwatch search "sanctuary jurisdiction" --type letter --since 2017-10
       lawwatch search "" --jurisdiction "Cook County, IL" --statute "8 U.S.C. 1373" --json
     """
     if as_json and as_csv:
@@ -57,13 +78,15 @@ def search(
     from lawwatch.pipeline.filters import DocumentFilter
     from lawwatch.pipeline.search import search as run_search
 
-    flt = DocumentFilter.from_user(**filters)
+    query = words(query_words)
+    flt = DocumentFilter.from_user(**filters, query=query)
+    note_prominent(filters.get("jurisdictions", ()))
+    app.check_sources(flt.sources)
     marks = ("[", "]") if (as_json or as_csv) else (_MARK_ON, _MARK_OFF)
-    with app.archive.session() as session:
+    with app.existing_archive.session() as session:
         result = run_search(
             session,
-            query,
-            filter=flt,
+            flt,
             order=order,  # type: ignore[arg-type]  # one of the choices: click checked it
             limit=limit,
             offset=offset,
@@ -103,24 +126,34 @@ def _highlighted(snippet: str) -> Text:
     return text
 
 
+def link(url: str, style: str = "") -> Text:
+    """``url`` whole, as a terminal hyperlink where the terminal shows them (rich writes plain text elsewhere);
+    print it with ``soft_wrap=True`` so that it is never folded or cut."""
+    from rich.style import Style
+    from rich.text import Text
+
+    return Text(url, style=Style.parse(style or "none") + Style(link=url))
+
+
 def _print_hits(query: str, total: int, rows: list[dict[str, Any]], offset: int) -> None:
     from rich.markup import escape
     from rich.text import Text
 
     out = console()
     if not rows:
-        out.print(f"no documents match {query!r}" if query else "no documents match")
+        out.print(f"no documents match {escape(shown(query))}" if query else "no documents match")
         return
     for row in rows:
         day = (row["published_at"] or "")[:10]
         out.print(f"[bold]#{row['id']}[/bold] {day} [cyan]{row['doc_type']}[/cyan] {escape(row['title'])}")
         out.print(Text("    ") + _highlighted(row["snippet"] or ""), soft_wrap=True)
-        out.print(f"    [dim]{escape(row['url'] or row['source'])}[/dim]")
+        where = link(row["url"], "dim") if row["url"] else Text(row["source"], style="dim")
+        out.print(Text("    ") + where, soft_wrap=True)
     out.print(f"[dim]{offset + 1}–{offset + len(rows)} of {total}[/dim]")
 
 
 @click.command(cls=LawwatchCommand)
-@click.argument("document_id", type=int)
+@click.argument("document_id", metavar="ID", type=click.IntRange(1, ROW_ID_MAX))
 @click.option("--json", "as_json", is_flag=True, help="the document, its tags and its earlier versions as JSON")
 @pass_app
 def show(app: App, document_id: int, as_json: bool) -> None:
@@ -132,7 +165,7 @@ def show(app: App, document_id: int, as_json: bool) -> None:
     """
     from lawwatch.pipeline.query import document_to_dict, get_document
 
-    with app.archive.session() as session:
+    with app.existing_archive.session() as session:
         doc = get_document(session, document_id)
         if doc is None:
             raise click.ClickException(f"no document with id {document_id}")
@@ -145,8 +178,10 @@ def show(app: App, document_id: int, as_json: bool) -> None:
 
     out = console()
     out.print(f"[bold]{escape(data['title'])}[/bold]")
+    if data["url"]:  # whole, on a line of its own: a table cell would cut it with "…"
+        out.print(link(data["url"]), soft_wrap=True)
     table = Table.grid(padding=(0, 2))
-    for key in ("id", "source", "url", "published_at", "doc_type", "form", "external_id"):
+    for key in ("id", "source", "published_at", "doc_type", "form", "external_id"):
         table.add_row(f"[dim]{key}[/dim]", escape(str(data[key])))
     places = ", ".join(f"{j['name']} ({j['id']}, {j['mentions']}×)" for j in data["jurisdictions"])
     table.add_row("[dim]jurisdictions[/dim]", escape(places or "—"))
@@ -159,7 +194,14 @@ def show(app: App, document_id: int, as_json: bool) -> None:
 
 @click.command(cls=LawwatchCommand)
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="JSON lines (one document with its tags per line) or CSV (jurisdictions as 'Cook County, IL (fips:17031)')",
+)
 @click.option(
     "-o",
     "--output",
@@ -182,8 +224,17 @@ def export(app: App, /, fmt: str, output: str, **filters: Any) -> None:
     from lawwatch.pipeline.query import document_to_dict, iter_documents
 
     flt = DocumentFilter.from_user(**filters)
+    note_prominent(filters.get("jurisdictions", ()))
+    app.check_sources(flt.sources)
+    archive = app.existing_archive
+    target = Path(output)
+    whole = output != "-" and (target.is_file() or not target.exists())  # not a FIFO nor /dev/stdout
+    try:  # a regular file is written whole or not at all (a failed export leaves no half file)
+        stream = click.open_file(output, "w", encoding="utf-8", atomic=whole)
+    except OSError as exc:
+        raise click.FileError(output, hint=exc.strerror or str(exc)) from None
     count = 0
-    with click.open_file(output, "w", encoding="utf-8") as out, app.archive.session() as session:
+    with stream as out, archive.session() as session:
         writer = None
         for doc in iter_documents(session, flt):
             data = document_to_dict(doc)
@@ -201,7 +252,7 @@ def export(app: App, /, fmt: str, output: str, **filters: Any) -> None:
                         data["doc_type"],
                         data["title"],
                         data["url"],
-                        ";".join(j["id"] for j in data["jurisdictions"]),
+                        "; ".join(f"{_place_label(j)} ({j['id']})" for j in data["jurisdictions"]),
                         ";".join(s["text"] for s in data["statutes"]),
                         data["body_text"],
                     ]
@@ -209,6 +260,13 @@ def export(app: App, /, fmt: str, output: str, **filters: Any) -> None:
             count += 1
     if output != "-":
         click.echo(f"exported {count} documents to {output}", err=True)
+
+
+def _place_label(place: dict[str, Any]) -> str:
+    """``Cook County, IL``; a state by its name alone."""
+    if place["kind"] == "state" or not place["state"]:
+        return str(place["name"])
+    return f"{place['name']}, {place['state']}"
 
 
 @click.command(cls=LawwatchCommand)
@@ -226,10 +284,11 @@ def status(app: App, as_json: bool) -> None:
     from lawwatch.pipeline.runs import interrupt_stale_runs
 
     config = app.config
-    interrupt_stale_runs(app.archive)  # a run whose process died is shown as interrupted, not running
+    archive = app.existing_archive
+    interrupt_stale_runs(archive)  # a run whose process died is shown as interrupted, not running
     configured = [s.id for s in config.sources]
     schedules = {s.id: s.schedule.text for s in config.sources if s.enabled}
-    with app.archive.session() as session:
+    with archive.session() as session:
         report = status_report(session, configured, schedules=schedules, stale_after=config.service.lock_stale_after)
     if as_json:
         emit_json(report)

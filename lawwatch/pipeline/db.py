@@ -31,7 +31,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
-from lawwatch.errors import ArchiveError
+from lawwatch.errors import ArchiveError, NoArchiveError
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -74,37 +74,85 @@ def _switch_to_wal(cur: Any, patience: float = 30.0) -> None:
             time.sleep(0.05)
 
 
-def make_engine(url: str, *, echo: bool = False, schema: str | None = None) -> Engine:
-    """An engine for ``url``; ``schema`` puts every table of a PostgreSQL archive in that schema (tests use it)."""
+PG_CONNECT_TIMEOUT = 10  # seconds; a URL's own connect_timeout wins
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite archive URL, ``~`` expanded; None for other backends, in-memory and ``file:`` URIs."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # not a URL: make_engine says so
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or parsed.query.get("uri"):
+        return None
+    return Path(database).expanduser()
+
+
+def make_engine(url: str, *, echo: bool = False, schema: str | None = None, create: bool = True) -> Engine:
+    """An engine for ``url``; ``schema`` puts every table of a PostgreSQL archive in that schema (tests use it).
+
+    A SQLite path may start with ``~``. With ``create`` the folders of a new SQLite file are made; without it a
+    SQLite file that does not exist is ``NoArchiveError`` (commands that only read never create an archive)."""
     try:
         parsed = make_url(url)
     except Exception as exc:  # sqlalchemy raises ArgumentError and ValueError subclasses here
-        raise ArchiveError(f"archive url is not a database URL: {exc}") from None
+        raise ArchiveError(f"archive url is not a database URL: {one_line(str(exc))}") from None
     backend = parsed.get_backend_name()
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if backend == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        if path is not None:
+            _check_sqlite_file(path, create)
+            parsed = parsed.set(database=str(path))
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if backend == "postgresql":
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
+        connect_args: dict[str, Any] = {}
+        if "connect_timeout" not in parsed.query:
+            connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT
         if schema:
-            kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
+            connect_args["options"] = f"-csearch_path={schema}"
+        kwargs["connect_args"] = connect_args
         kwargs["pool_pre_ping"] = True
         return create_engine(parsed, **kwargs)
     raise ArchiveError(f"unsupported archive backend {backend!r}: use sqlite:/// or postgresql://")
 
 
-def _describe(exc: SQLAlchemyError) -> str:
-    """``ClassName: message`` of a database error; the driver's own error when SQLAlchemy wraps one.
+def _check_sqlite_file(path: Path, create: bool) -> None:
+    """A SQLite archive's file must be a file; a new one (``create``) gets its folders, else ``NoArchiveError``."""
+    try:
+        if path.is_file():
+            return
+        if path.exists():
+            raise ArchiveError(f"the archive {path} is not a file")
+        if not create:
+            raise NoArchiveError(str(path.absolute()))
+        blocker = next((p for p in path.parents if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise ArchiveError(f"cannot create the archive at {path}: {blocker} is a file, not a folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ArchiveError(f"cannot create the archive at {path}: {exc.strerror or exc}") from None
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` on one line, at most ``limit`` characters (drivers' messages span lines and can be long)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_error(exc: SQLAlchemyError) -> str:
+    """``ClassName: message`` of a database error on one line; the driver's own error when SQLAlchemy wraps one.
 
     Only DBAPI errors wrap a driver error (``.orig``); a pool timeout, for one, is raised by SQLAlchemy itself."""
     orig = getattr(exc, "orig", None)
-    return f"{exc.__class__.__name__}: {orig or exc}"
+    return f"{exc.__class__.__name__}: {one_line(str(orig or exc))}"
 
 
 def _alembic_config(engine: Engine) -> AlembicConfig:
@@ -192,7 +240,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             with _sqlite_migration_lock(engine):
                 command.upgrade(_alembic_config(engine), revision)
     except SQLAlchemyError as exc:
-        raise ArchiveError(f"cannot migrate the archive: {_describe(exc)}") from exc
+        raise ArchiveError(f"cannot migrate the archive: {describe_error(exc)}") from exc
     except CommandError as exc:  # e.g. the archive is at a revision this version of lawwatch does not know
         raise ArchiveError(f"cannot migrate the archive: {exc}") from exc
 
@@ -259,15 +307,19 @@ class Archive:
         self.engine.dispose()
 
 
-def open_archive(url: str, *, echo: bool = False, schema: str | None = None, migrate: bool = True) -> Archive:
-    """Open (and on first use create or migrate) the archive at ``url``."""
-    engine = make_engine(url, echo=echo, schema=schema)
+def open_archive(
+    url: str, *, echo: bool = False, schema: str | None = None, migrate: bool = True, create: bool = True
+) -> Archive:
+    """Open (and on first use create or migrate) the archive at ``url``. Without ``create`` a SQLite file that does
+    not exist is ``NoArchiveError``: commands that only read never create an archive (an existing one is still
+    migrated)."""
+    engine = make_engine(url, echo=echo, schema=schema, create=create)
     try:
         if migrate and current_revision(engine) != head_revision():
             upgrade(engine)
     except SQLAlchemyError as exc:
         engine.dispose()
-        raise ArchiveError(f"cannot open the archive: {_describe(exc)}") from exc
+        raise ArchiveError(f"cannot open the archive: {describe_error(exc)}") from exc
     except ArchiveError:
         engine.dispose()
         raise

@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from sqlalchemy import ColumnElement, exists, or_
 
-from lawwatch.errors import QueryError
+from lawwatch.errors import QueryError, shown
 from lawwatch.pipeline.doctypes import DOC_TYPES, DocType
 from lawwatch.pipeline.models import Document, DocumentJurisdiction, DocumentSource, DocumentStatute
 from lawwatch.pipeline.textquery import ParsedQuery, parse_query, text_matches
@@ -156,9 +156,10 @@ class DocumentFilter:
         Jurisdictions are names, abbreviations or ids (``"Philadelphia"``, ``"NYC"``, ``"fips:17031"``), resolved
         by :func:`lawwatch.pipeline.places.resolve_place` as alert rules are: a name that fits several places
         ("Springfield") or none raises ``PlaceError`` listing the candidates. Statutes are citations
-        (``"8 U.S.C. 1373"``, ``"1373"``: any title); dates are days (``since`` from the start of that UTC day,
-        ``until`` through the end of it) or timestamps (without an offset read as UTC; ``until`` is then
-        exclusive). Raises ``QueryError`` for a name, citation, type, date or query it cannot understand."""
+        (``"8 U.S.C. 1373"``, ``"1373"``: any title); dates are years, months, weeks or days (``since`` from the
+        start of the span, ``until`` through its end: ``until="2017"`` takes all of 2017) or timestamps (without an
+        offset read as UTC; ``until`` is then exclusive), see :func:`parse_when`. Raises ``QueryError`` for a name,
+        citation, type, date or query it cannot understand."""
         from lawwatch.pipeline.classify import parse_statute
         from lawwatch.pipeline.places import resolve_place
 
@@ -169,7 +170,7 @@ class DocumentFilter:
                 title, section, _subsection = parse_statute(cite)
             except ValueError:
                 raise QueryError(
-                    f"not a statute citation: {cite!r}: try a title and section, like '8 U.S.C. 1373', "
+                    f"not a statute citation: {shown(cite)}: try a title and section, like '8 U.S.C. 1373', "
                     "or a section, like '1373'"
                 ) from None
             cites.append((title, section))
@@ -301,12 +302,133 @@ class DocumentFilter:
         return " ".join(parts)
 
 
-def parse_when(value: str | date | None, *, name: str = "date", end: bool = False) -> datetime | None:
-    """A user's date or timestamp as an aware UTC datetime; ``end``: a bare day means the start of the next one.
+Precision = Literal["year", "month", "week", "day", "instant"]
+EARLIEST = datetime.min.replace(tzinfo=UTC)  # 0001-01-01T00:00Z: no stored date is earlier
+LATEST = datetime.max.replace(tzinfo=UTC)  # 9999-12-31T23:59:59.999999Z: no stored date is later
 
-    Days (``2017-10-01`` or a ``date``) are UTC days; text with a time but no offset is read as UTC; a ``datetime``
-    must carry its zone. Empty means no bound. Raises ``QueryError`` for anything else, including text that
-    leaves the day out ("2017", "Oct 2017"), which a date parser would silently complete with today's."""
+
+@dataclass(frozen=True)
+class Period:
+    """The span of time a user's date names: ``2017`` the whole year, ``2017-10`` (or ``Oct 2017``) the month,
+    ``2017-W40`` the ISO week, ``2017-10-12`` the day, ``2017-10-12T10:00-05:00`` one instant.
+
+    ``start`` and ``end`` are aware UTC datetimes (``end`` exclusive; for an instant ``end == start``), or None
+    where the bound falls outside the years 0001–9999 in UTC (``low``/``high`` say on which side)."""
+
+    text: str
+    precision: Precision
+    start: datetime | None
+    end: datetime | None
+    start_side: Literal["low", "high", ""] = ""
+    end_side: Literal["low", "high", ""] = ""
+
+
+def parse_period(text: str, *, name: str = "date") -> Period:
+    """Read a user's date with a real parser and keep the precision it was given with (see :class:`Period`).
+
+    ISO 8601 forms are read by dateutil's strict ``isoparse`` (so ``0001`` stays the year 1); other text ("Oct 2017",
+    "Oct 12 2017 10:00 UTC") by dateutil's parser, twice with different defaults: a field that changes with the
+    default was not given. A date must give its year, and a day needs its month. Without an offset, UTC.
+    Raises ``QueryError`` (one line, the input cut to 80 characters) for anything else."""
+    from dateutil import parser as dateparser
+
+    text = str(text).strip()
+    problem = f"{name}: {shown(text)} is not a date like 2017, 2017-10, 2017-10-12 or 2017-10-12T10:00-05:00"
+    if not text or len(text) > 64:
+        raise QueryError(problem)
+    precision: Precision
+    try:
+        moment = dateparser.isoparse(text)
+    except (ValueError, OverflowError):
+        moment, precision = _parse_free_form(text, problem)
+    else:
+        precision = _iso_precision(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    start, start_side = _in_utc(moment)
+    if precision == "instant":
+        return Period(text, precision, start, start, start_side, start_side)
+    try:
+        if precision == "year":
+            after = moment.replace(year=moment.year + 1)
+        elif precision == "month":
+            after = moment.replace(year=moment.year + moment.month // 12, month=moment.month % 12 + 1)
+        else:
+            after = moment + (timedelta(days=7) if precision == "week" else _DAY)
+    except (ValueError, OverflowError):  # the span ends with the year 9999
+        return Period(text, precision, start, None, start_side, "high")
+    end, end_side = _in_utc(after)
+    return Period(text, precision, start, end, start_side, end_side)
+
+
+def _iso_precision(text: str) -> Precision:
+    """The precision of text that ``isoparse`` read: a date alone is a year (``YYYY``), a week (``YYYY-Www``), a day
+    (the forms ``date.fromisoformat`` reads) or a month (``YYYY-MM``); anything with a time is an instant."""
+    from dateutil.parser import isoparser
+
+    try:
+        isoparser().parse_isodate(text)
+    except ValueError:
+        return "instant"  # a time follows the date
+    week = text.upper().partition("W")[2].replace("-", "")
+    if week:
+        return "week" if len(week) == 2 else "day"  # 2017-W40 a week, 2017-W40-1 its Monday
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return "year" if len(text) == 4 else "month"
+    return "day"
+
+
+_FIELDS = ("year", "month", "day", "hour", "minute", "second")
+_PROBE_DEFAULTS = (datetime(2001, 2, 3, 4, 5, 6), datetime(2004, 5, 6, 7, 8, 9))
+
+
+def _parse_free_form(text: str, problem: str) -> tuple[datetime, Precision]:
+    import warnings
+
+    from dateutil import parser as dateparser
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", dateparser.UnknownTimezoneWarning)
+            first, second = (dateparser.parse(text, default=d) for d in _PROBE_DEFAULTS)
+    except dateparser.UnknownTimezoneWarning:
+        raise QueryError(f"{problem} (unknown time zone: give an offset like -05:00)") from None
+    except (ValueError, OverflowError):
+        raise QueryError(problem) from None
+    given = [getattr(first, f) == getattr(second, f) for f in _FIELDS]
+    years = {int(token) for token in "".join(c if c.isdigit() else " " for c in text).split() if len(token) == 4}
+    if not given[0]:
+        raise QueryError(f"{problem} (it needs a year)")
+    if years and first.year not in years:  # dateutil reads the year 0001 as 2001
+        raise QueryError(f"{problem} (write a year before 1000 as an ISO date, like 0001-01-01)")
+    if given[2] and not given[1]:
+        raise QueryError(f"{problem} (a day needs its month)")
+    if any(given[3:]):  # a time: the fields it leaves out are zero ("10am" is 10:00:00)
+        minute, second = (first.minute if given[4] else 0), (first.second if given[5] else 0)
+        return first.replace(minute=minute, second=second, microsecond=first.microsecond), "instant"
+    day = datetime(first.year, first.month if given[1] else 1, first.day if given[2] else 1, tzinfo=first.tzinfo)
+    return day, "day" if given[2] else "month" if given[1] else "year"
+
+
+def _in_utc(moment: datetime) -> tuple[datetime | None, Literal["low", "high", ""]]:
+    """``moment`` in UTC, or None and the side when that falls outside the years 0001–9999."""
+    try:
+        return moment.astimezone(UTC), ""
+    except (OverflowError, ValueError):
+        offset = moment.utcoffset() or timedelta(0)
+        return None, "low" if offset > timedelta(0) else "high"
+
+
+def parse_when(value: str | date | None, *, name: str = "date", end: bool = False) -> datetime | None:
+    """A user's date as the aware UTC bound of a half-open range: its start, or with ``end`` the end of the span
+    it names (``2017`` → 2018-01-01, ``2017-10`` → 2017-11-01, ``2017-10-12`` → 2017-10-13; a timestamp is itself).
+
+    Empty means no bound. A ``date`` is that UTC day; a ``datetime`` must carry its zone. Bounds past the years
+    0001–9999 that every stored date satisfies are clamped (``--until 9999-12-31`` → ``LATEST``); bounds that no
+    date can satisfy (a start after 9999 in UTC, an end before year 1) raise ``QueryError``, as does text that is
+    not a date (see :func:`parse_period`)."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -314,41 +436,17 @@ def parse_when(value: str | date | None, *, name: str = "date", end: bool = Fals
             raise QueryError(f"{name} must be a timezone-aware datetime, got {value.isoformat()}")
         return value.astimezone(UTC)
     if isinstance(value, date):
-        day = value
-    else:
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            return _parse_timestamp(value, name)
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return start + _DAY if end else start
-
-
-def _parse_timestamp(text: str, name: str) -> datetime:
-    from dateutil import parser as dateparser
-
-    from lawwatch.pipeline.normalize import to_utc
-
-    problem = f"{name}: {text!r} is not a date like 2017-10-12"
-    try:
-        parsed = to_utc(text)
-    except ValueError:
-        raise QueryError(problem) from None
-    assert parsed is not None
-    try:
-        datetime.fromisoformat(text.strip())
-    except ValueError:  # not ISO: a free-form date must name its own year, month and day
-        try:
-            guesses = {dateparser.parse(text, default=d, ignoretz=True).date() for d in _PROBES}
-        except (ValueError, OverflowError):
-            guesses = set()
-        if len(guesses) != 1 and not _EPOCH.match(text):
-            raise QueryError(f"{problem} (it needs a year, a month and a day)") from None
-    return parsed
-
-
-_PROBES = (datetime(2001, 2, 3), datetime(2004, 5, 6))
-_EPOCH = re.compile(r"\s*-?\d{9,11}(\.\d+)?\s*$")  # epoch seconds, as normalize.to_utc reads them
+        value = value.isoformat()
+    period = parse_period(value, name=name)
+    bound, side = (period.end, period.end_side) if end else (period.start, period.start_side)
+    if bound is not None:
+        return bound
+    if end and side == "high":
+        return LATEST
+    if not end and side == "low":
+        return EARLIEST
+    when = "before 0001-01-01" if side == "low" else "after 9999-12-31"
+    raise QueryError(f"{name}: {shown(period.text)} is {when} in UTC, where no document can be")
 
 
 def _values(name: str, values: Iterable[Any], convert: Callable[[Any], T]) -> tuple[T, ...]:
@@ -367,7 +465,7 @@ def _doc_type(value: Any) -> DocType:
     try:
         return DocType(value)
     except ValueError:
-        raise QueryError(f"unknown document type {value!r}: choose from {', '.join(DOC_TYPES)}") from None
+        raise QueryError(f"unknown document type {shown(value)}: choose from {', '.join(DOC_TYPES)}") from None
 
 
 def _cite(value: Any) -> Cite:
@@ -416,6 +514,8 @@ def _range(verb: str, since: datetime | None, until: datetime | None) -> str:
     start = f" from {_moment(since)}" if since is not None else ""
     if until is None:
         return verb + start
+    if until == LATEST:
+        return f"{verb}{start} through {LATEST.date().isoformat()}"
     if until.time() == datetime.min.time():  # a day boundary: say the last day included
         return f"{verb}{start} through {_moment(until - _DAY)}"
     return f"{verb}{start} before {_moment(until)}"

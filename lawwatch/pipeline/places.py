@@ -1,9 +1,10 @@
 """Places as people write them → one jurisdiction, or an error that lists the candidates.
 
-Used wherever a person names a place for lawwatch to act on (alert rules, and the command line's filters): a
-name that fits several places ("Springfield", "Cook County") is an error listing them (largest first where the
-gazetteer knows populations: cities do, counties not yet), never a silent pick; a name that fits none gets
-did-you-mean suggestions. Written forms:
+Used wherever a person names a place for lawwatch to act on (alert rules, the command line's filters, the web
+page): a name that fits several places ("Springfield") is an error listing them (largest first), unless one has
+at least 10 times the population of every other ("Cook County" is Cook County, IL: 5.2 million people, GA 17,000,
+MN 5,500), which is then taken with ``resolved_by="prominence"`` (the command line says so on stderr); a name that
+fits none gets did-you-mean suggestions. Written forms:
 
     Cook County, IL      Cook County, Illinois      cook county, ill.      a name with its state
     Philadelphia         a name that fits one place (or a state: "Illinois")
@@ -16,11 +17,14 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from dataclasses import replace
 
 from lawwatch.errors import QueryError
-from lawwatch.pipeline.classify.gazetteer import Entry, fold, load
+from lawwatch.errors import shown as _shown
+from lawwatch.pipeline.classify.gazetteer import Entry, fold, load, prominent
 from lawwatch.pipeline.classify.jurisdictions import JurisdictionTag, resolve
 
+_LONGEST_NAME = 120  # longer text is not a place name (and would only slow the did-you-mean search)
 _QUALIFIED = re.compile(r"^(.*?),\s*([A-Za-z. ]+)$")
 
 
@@ -68,10 +72,12 @@ def resolve_place(text: str) -> JurisdictionTag:
     query = " ".join(str(text).split())
     if not query:
         raise PlaceError("an empty place name")
+    if len(query) > _LONGEST_NAME:
+        raise PlaceError(f"unknown jurisdiction {_shown(query)}: a place name has at most {_LONGEST_NAME} characters")
     if query.lower().startswith("fips:"):
         i = gaz.by_id.get("fips:" + query[5:].strip())
         if i is None:
-            raise PlaceError(f"unknown jurisdiction id {query!r}")
+            raise PlaceError(f"unknown jurisdiction id {_shown(query)}")
         return _tag(gaz.entries[i])
     name, state = query, None
     match = _QUALIFIED.match(query)
@@ -79,7 +85,7 @@ def resolve_place(text: str) -> JurisdictionTag:
         qualifier = match.group(2).strip()
         state = gaz.state_forms.get(qualifier) or gaz.state_forms.get(qualifier.upper()) or _state_code(qualifier)
         if state is None:
-            raise PlaceError(f"{query!r}: {qualifier!r} is not a U.S. state or its abbreviation")
+            raise PlaceError(f"{_shown(query)}: {_shown(qualifier)} is not a U.S. state or its abbreviation")
         name = match.group(1).strip()
     found = [gaz.entries[i] for i in _by_name().get(fold(name).strip(), ())]
     if state is not None:
@@ -91,8 +97,14 @@ def resolve_place(text: str) -> JurisdictionTag:
         if len(labels) == 1:  # one place under several ids (DC and Guam: the state-level and the county entry)
             tagged = resolve(query)  # the id the classifier gives the place, which documents are tagged with
             return tagged if tagged is not None and tagged.id in {e.id for e in found} else _tag(found[0])
-        shown = " / ".join(labels[:8]) + (f" (and {len(labels) - 8} more)" if len(labels) > 8 else "")
-        raise PlaceError(f"{query!r} is ambiguous: did you mean {shown}? Add the state, like {labels[0]!r}", labels)
+        if state is None:  # no state given: a candidate 10x as populous as every other one is the one meant
+            best = prominent(gaz.by_id[e.id] for e in found)
+            if best is not None:
+                return replace(_tag(gaz.entries[best]), resolved_by="prominence")
+        raise PlaceError(
+            f"{_shown(query)} is ambiguous: did you mean {_either(found, labels)}? Add the state, like {labels[0]!r}",
+            labels,
+        )
     tag = resolve(query)  # aliases ("NYC") and forms only the classifier's scanner knows
     if tag is not None and (state is None or tag.state == state):
         return tag
@@ -105,7 +117,19 @@ def resolve_place(text: str) -> JurisdictionTag:
         if suggestions
         else ": try a name with its state, like 'Cook County, IL'"
     )
-    raise PlaceError(f"unknown jurisdiction {query!r}{hint}", suggestions)
+    raise PlaceError(f"unknown jurisdiction {_shown(query)}{hint}", suggestions)
+
+
+def _either(found: list[Entry], labels: tuple[str, ...], most: int = 8) -> str:
+    """The candidates as one alternative: ``Springfield, MO / MA / IL`` when they share their name, else their
+    labels (``Cook County, IL / Cook County, GA``); at most ``most`` of them."""
+    names = {e.name for e in found if e.kind != "state"}
+    states = list(dict.fromkeys(e.state for e in found))
+    if len(names) == 1 and all(e.kind != "state" for e in found) and len(states) == len(labels):
+        text = f"{names.pop()}, " + " / ".join(states[:most])
+    else:
+        text = " / ".join(labels[:most])
+    return text + (f" (and {len(labels) - most} more)" if len(labels) > most else "")
 
 
 def _state_code(text: str) -> str | None:

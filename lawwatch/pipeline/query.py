@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import column, func, inspect, select, table
 from sqlalchemy.orm import Session, selectinload
 
-from lawwatch.errors import QueryError
+from lawwatch.errors import QueryError, shown
 from lawwatch.pipeline.filters import DocumentFilter
-from lawwatch.pipeline.models import CrawlRun, Document, OutboxEntry, ServiceLock, SourceHealth
+from lawwatch.pipeline.models import CrawlRun, Document, DocumentSource, OutboxEntry, ServiceLock, SourceHealth
 
 SCHEDULER_JOBS_TABLE = "apscheduler_jobs"  # lawwatch run's APScheduler job store, in the archive database
 SCHEDULER_LOCK = "scheduler"  # the service_locks row of lawwatch run
@@ -82,7 +82,14 @@ def document_to_dict(doc: Document, *, body: bool = True, versions: bool = False
 _ALL = DocumentFilter()
 
 
+_ID_MAX = {"postgresql": 2**31 - 1, "sqlite": 2**63 - 1}  # documents.id is an INTEGER: 32 bits on PostgreSQL
+
+
 def get_document(session: Session, document_id: int) -> Document | None:
+    """The document with this id and its tags and versions; None when there is none (any id: one out of the
+    column's range, which the database would refuse, is simply not there)."""
+    if not 0 < document_id <= _ID_MAX.get(session.get_bind().dialect.name, 2**31 - 1):
+        return None
     stmt = (
         select(Document)
         .where(Document.id == document_id)
@@ -102,7 +109,7 @@ def iter_documents(session: Session, where: DocumentFilter | None = None, *, chu
     A filter with a full-text ``query`` raises ``QueryError``: only search can run one."""
     where = where or _ALL
     if not where.parsed_query.empty:
-        raise QueryError(f"cannot export by the full-text query {where.query!r}: search for it instead")
+        raise QueryError(f"cannot export by the full-text query {shown(where.query)}: search for it instead")
     conditions = where.conditions()
     last_id = 0
     while True:
@@ -121,6 +128,13 @@ def iter_documents(session: Session, where: DocumentFilter | None = None, *, chu
         yield from rows
         last_id = rows[-1].id
         session.expunge_all()
+
+
+def archive_sources(session: Session) -> set[str]:
+    """Every source id the archive holds documents of: the sources that stored them and those they were seen via."""
+    stored = session.scalars(select(Document.source).distinct())
+    seen = session.scalars(select(DocumentSource.source).distinct())
+    return {*stored, *seen}
 
 
 def status_report(

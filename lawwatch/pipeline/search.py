@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from lawwatch.errors import QueryError
+from lawwatch.errors import QueryError, shown
 from lawwatch.pipeline.filters import DocumentFilter
 from lawwatch.pipeline.models import UTCDateTime
 from lawwatch.pipeline.textquery import ParsedQuery, Term, parse_query, to_fts5
@@ -225,7 +225,7 @@ def search(
         else:
             count_from, hits, known = _postgres(session, sql, parsed, order)
     except DBAPIError as exc:
-        raise QueryError(f"cannot run query {flt.query!r}: {str(exc.orig).splitlines()[0]}") from None
+        raise QueryError(f"cannot run query {shown(flt.query)}: {shown(str(exc.orig).splitlines()[0], 200)}") from None
     if known is not None:  # ranking visited every match anyway and counted them (a window count)
         total, exact = known, True
     else:
@@ -253,7 +253,7 @@ def _resolve(query: str | DocumentFilter, given: DocumentFilter | None) -> Docum
     flt = given or _NO_FILTER
     if text.strip():
         if flt.query.strip():
-            raise QueryError(f"two queries given: {text!r} and the filter's {flt.query!r}; give one")
+            raise QueryError(f"two queries given: {shown(text)} and the filter's {shown(flt.query)}; give one")
         flt = replace(flt, query=text)
     return flt
 
@@ -362,7 +362,7 @@ def _total(
     try:
         total: int = session.execute(sql.text(f"SELECT count(*) FROM ({capped}) c"), params).scalar_one()
     except DBAPIError as exc:
-        raise QueryError(f"cannot count matches: {str(exc.orig).splitlines()[0]}") from None
+        raise QueryError(f"cannot count matches: {shown(str(exc.orig).splitlines()[0], 200)}") from None
     if cap is not None and total > cap:
         return cap, False
     return total, True

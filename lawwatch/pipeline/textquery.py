@@ -27,11 +27,15 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 
-from lawwatch.errors import QueryError
+from lawwatch.errors import QueryError, shown
 
 FTS5_TOKENIZE = "porter unicode61 remove_diacritics 2"  # as in the archive's documents_fts (migration 0001)
 _WORD_CHARS = re.compile(r"[^\W_]+")
 _WORD = re.compile(r'[^\s"]+')
+# Longer queries are refused: PostgreSQL builds one tsquery node per word (5,000 words overflow its stack) and
+# SQLite's phrase matching slows with the phrase's length; no one types 256 words.
+MAX_QUERY_WORDS = 256
+MAX_QUERY_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,14 @@ class ParsedQuery:
 
 
 def parse_query(query: str) -> ParsedQuery:
-    """Parse the user query syntax (see the module docstring); raise ``QueryError`` when it is malformed."""
+    """Parse the user query syntax (see the module docstring); raise ``QueryError`` when it is malformed or longer
+    than ``MAX_QUERY_WORDS`` words or ``MAX_QUERY_BYTES`` bytes of UTF-8."""
+    size, words = len(query.encode("utf-8", errors="replace")), len(query.split())
+    if size > MAX_QUERY_BYTES or words > MAX_QUERY_WORDS:
+        raise QueryError(
+            f"query too long ({words} words, {size} bytes; at most {MAX_QUERY_WORDS} words and {MAX_QUERY_BYTES} "
+            f"bytes): {shown(query)}"
+        )
     items: list[tuple[str, Term | None]] = []  # ("or", None) | ("pos", term) | ("neg", term)
     pos, n = 0, len(query)
     while pos < n:
@@ -69,7 +80,7 @@ def parse_query(query: str) -> ParsedQuery:
         if query[start] == '"':
             end = query.find('"', start + 1)
             if end < 0:
-                raise QueryError(f'unbalanced double quote in query {query!r}: close the phrase with "')
+                raise QueryError(f'unbalanced double quote in query {shown(query)}: close the phrase with "')
             prefix = end + 1 < n and query[end + 1] == "*"
             term = Term(query[start + 1 : end], phrase=True, prefix=prefix)
             pos = end + 2 if prefix else end + 1
@@ -96,7 +107,7 @@ def _group(items: list[tuple[str, Term | None]], query: str) -> ParsedQuery:
             before = items[index - 1][0] if index else None
             after = items[index + 1][0] if index + 1 < len(items) else None
             if before != "pos" or after != "pos":
-                raise QueryError(f"OR must stand between two search words or phrases in {query!r}")
+                raise QueryError(f"OR must stand between two search words or phrases in {shown(query)}")
             pending_or = True
         elif kind == "neg":
             assert term is not None
@@ -109,9 +120,9 @@ def _group(items: list[tuple[str, Term | None]], query: str) -> ParsedQuery:
                 groups.append([term])
             pending_or = False
     if excluded and not groups:
-        raise QueryError(f"query {query!r} only excludes words: add a word or phrase to search for")
+        raise QueryError(f"query {shown(query)} only excludes words: add a word or phrase to search for")
     if not groups and query.strip():
-        raise QueryError(f"query {query!r} has no searchable words")
+        raise QueryError(f"query {shown(query)} has no searchable words")
     return ParsedQuery(tuple(tuple(g) for g in groups), tuple(excluded))
 
 
