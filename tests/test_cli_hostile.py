@@ -82,6 +82,7 @@ HOSTILE: list[list[str]] = [
     ["alerts", "list", "--since", LATE],
     ["alerts", "list", "--limit", "0"],
     ["alerts", "preview", INT64_OVER],
+    ["alerts", "preview", str(2**31)],  # past PostgreSQL's 32-bit id column: "no document", not a DataError
     # the group
     ["nosuchcommand"],
     ["--nope"],
@@ -174,3 +175,9 @@ def test_the_largest_numbers_are_exact(loaded: Lawwatch) -> None:
         data = loaded.json("search", query, "--offset", biggest)
         assert isinstance(data, dict) and data["hits"] == []
     assert "is not in the range 0<=x<=9223372036854775807" in loaded.error("search", "x", "--offset", INT64_OVER)
+
+
+def test_ids_past_the_id_column_are_simply_not_there(loaded: Lawwatch) -> None:
+    """PostgreSQL's documents.id is 32 bits: a larger id is "no document", never the database's range error."""
+    for args in (["show", str(2**31)], ["alerts", "preview", str(2**31)]):
+        assert "no document with id 2147483648" in loaded.error(*args, code=1)

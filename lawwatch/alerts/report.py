@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from lawwatch.alerts.channels import ChannelOptions, build_channels, channel_for
 from lawwatch.alerts.message import Alert, AlertDocument, Why, parse_snippet
@@ -91,11 +91,9 @@ def sent_list(session: Session, *, since: datetime | None = None, limit: int = 5
 
 def preview(session: Session, config: Config, rules: Sequence[ResolvedRule], document_id: int) -> list[dict[str, Any]]:
     """For each rule: does document ``document_id`` match it, why, and each target's rendered message."""
-    doc = session.scalars(
-        select(Document)
-        .where(Document.id == document_id)
-        .options(selectinload(Document.jurisdictions), selectinload(Document.statutes))
-    ).first()
+    from lawwatch.pipeline.query import get_document  # range-checked: an id past the column's range is not there
+
+    doc = get_document(session, document_id)
     if doc is None:
         raise AlertError(f"no document with id {document_id}")
     view = FilterableDocument.from_row(doc)
