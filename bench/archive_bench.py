@@ -14,11 +14,13 @@ timed (p50/p95 over repeated queries with several words) together with the same 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import random
 import re
 import statistics
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -352,12 +354,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse", action="store_true", help="keep an existing archive with N documents")
     parser.add_argument("--seed", type=int, default=1373)
     parser.add_argument("--floor-n", type=int, default=20_000, help="documents for the raw INSERT floor")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout (the rest to stderr)")
     args = parser.parse_args(argv)
+    if args.json:
+        with contextlib.redirect_stdout(sys.stderr):
+            report = measure(args)
+        print(json.dumps(report))
+    else:
+        measure(args)
 
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """The benchmark proper: prints as it goes and returns the figures (the ``--json`` object)."""
     pools = Pools.load(args.corpus)
     print(f"corpus: {len(pools.titles)} releases, {len(pools.sentences):,} sentences")
     archive, needs_loading = open_bench_archive(args.url, args.n, args.schema, args.reuse)
     print(f"archive: {archive.engine.url.render_as_string(hide_password=True)} ({archive.dialect})")
+    report: dict[str, Any] = {
+        "backend": archive.dialect,
+        "documents": args.n,
+        "store_docs_per_s": None,  # None when an archive already loaded was reused
+        "floor_documents": None,
+        "floor_docs_per_s": None,
+        "store_floor_ratio": None,
+    }
     if needs_loading:
         seconds, rate = load(archive, pools, args.n, args.batch, args.seed)
         print(f"stored {args.n:,} documents in {seconds:.1f}s of store calls: {rate:,.0f} documents/s")
@@ -367,6 +387,12 @@ def main(argv: list[str] | None = None) -> None:
             f"raw INSERT floor ({floor_n:,} documents, same batches, no lookups or tags): {floor:,.0f} documents/s; "
             f"store_documents / floor = {rate / floor:.2f}"
         )
+        report |= {
+            "store_docs_per_s": round(rate, 1),
+            "floor_documents": floor_n,
+            "floor_docs_per_s": round(floor, 1),
+            "store_floor_ratio": round(rate / floor, 3),
+        }
         with archive.engine.begin() as conn:  # what a maintenance job would do after a bulk import
             conn.execute(sa.text("ANALYZE"))
     rows = [
@@ -374,6 +400,18 @@ def main(argv: list[str] | None = None) -> None:
     ]
     print_table(rows, f"{args.n:,} documents on {archive.dialect}; search() incl. total and snippets")
     archive.dispose()
+    report["searches"] = [
+        {
+            "shape": r["case"],
+            "hits": r["hits"],
+            "p50_ms": round(r["p50"], 2),
+            "p95_ms": round(r["p95"], 2),
+            "like_ms": round(r["like"], 2),
+            "like_p50_ratio": round(r["ratio"], 1),
+        }
+        for r in rows
+    ]
+    return report
 
 
 if __name__ == "__main__":

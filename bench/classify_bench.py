@@ -58,6 +58,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--docs", type=int, default=5000, help="documents to classify (the corpus is repeated)")
+    ap.add_argument("--json", action="store_true", help="print the figures as one JSON object instead of the table")
     args = ap.parse_args()
     if not args.corpus.exists():
         sys.exit(f"corpus not found: {args.corpus}")
@@ -96,6 +97,27 @@ def main() -> None:
 
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rate = len(docs) / spent
+    if args.json:
+        report = {
+            "documents": len(docs),
+            "chars_per_document": round(chars / len(docs)),
+            "with_jurisdiction": tagged,
+            "classify_cpu_s": round(spent, 3),
+            "classify_docs_per_s": round(rate, 1),
+            "classify_docs_per_s_wall": round(len(docs) / spent_wall, 1),
+            "floor_cpu_s": round(floor, 3),
+            "floor_docs_per_s": round(len(docs) / floor, 1),
+            "floor_hits": hits,
+            "classify_floor_time_ratio": round(spent / floor, 2),
+            "startup_cold_s": round(cold, 3),
+            "startup_warm_s": round(warm, 3),
+            "cli_warm_s": round(cli_warm, 3),
+            "peak_rss_mb": round(rss_mb, 1),
+            "load1": load1,
+            "goals": GOALS,
+        }
+        print(json.dumps(report))
+        return
     rows = [
         ("documents", f"{len(docs)} ({chars / len(docs) / 1000:.1f} k chars each, {tagged} with a jurisdiction)"),
         ("classify (CPU time)", f"{spent:.2f} s = {rate:,.0f} documents/s (goal >= {GOALS['docs_per_s']:,.0f})"),

@@ -119,6 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--releases", type=int, default=5000, help="synthetic releases added to the mirror")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight (both crawls)")
+    parser.add_argument("--json", action="store_true", help="print only the report, as one JSON object on one line")
     parser.add_argument("--child", choices=["full", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--arg", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -166,6 +167,9 @@ def main() -> None:
         "second_status": second["status"],
         "request_ratio": round(second_requests / first_requests, 4),
     }
+    if args.json:
+        print(json.dumps(report))
+        return
     print(json.dumps(report, indent=2))
     print(
         f"throughput ratio {report['throughput_ratio']} (goal >= 0.7); "

@@ -20,6 +20,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import random
 import re
@@ -32,6 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -127,7 +130,7 @@ def floor(config: Path, mirror: MirrorServer, slack: SlackServer, repeats: int =
     return statistics.median(samples)
 
 
-def latency(args: argparse.Namespace, tmp: Path) -> None:
+def latency(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     interval = float(parse_interval(args.schedule) or 10)
     with MirrorServer() as mirror, SlackServer() as slack:
         config = tmp / "latency.toml"
@@ -147,7 +150,7 @@ def latency(args: argparse.Namespace, tmp: Path) -> None:
                     raise SystemExit(f"publish {n + 1}: no alert; see {log}")
                 samples.append(time.monotonic() - began)
                 print(f"  publish {n + 1:2d}: {samples[-1]:5.2f} s", flush=True)
-        base = floor(config, mirror, slack)
+        base = floor(config, mirror, slack, args.floor_repeats)
     median, worst = statistics.median(samples), max(samples)
     print(f"\npublish → Slack with a {args.schedule} schedule, {len(samples)} publishes (lawwatch run)")
     print(f"  median {median:6.2f} s   max {worst:6.2f} s   min {min(samples):6.2f} s")
@@ -155,6 +158,18 @@ def latency(args: argparse.Namespace, tmp: Path) -> None:
     expected, bound = interval / 2 + base, interval + base
     print(f"  expectation schedule/2 + floor: {expected:6.2f} s   bound schedule + floor: {bound:6.2f} s")
     print(f"  median / expectation = {median / expected:.2f}   max / bound = {worst / bound:.2f}")
+    return {
+        "schedule_s": interval,
+        "publishes": len(samples),
+        "median_s": round(median, 3),
+        "max_s": round(worst, 3),
+        "min_s": round(min(samples), 3),
+        "floor_s": round(base, 3),
+        "expected_s": round(expected, 3),
+        "bound_s": round(bound, 3),
+        "median_expected_ratio": round(median / expected, 3),
+        "max_bound_ratio": round(worst / bound, 3),
+    }
 
 
 def rss_kb(pid: int) -> int:
@@ -183,7 +198,7 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def memory(args: argparse.Namespace, tmp: Path) -> None:
+def memory(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     with MirrorServer() as mirror, SlackServer() as slack:
         config = tmp / "memory.toml"
         sources = ("doj_api", "doj_rss", "doj_news")
@@ -214,6 +229,15 @@ def memory(args: argparse.Namespace, tmp: Path) -> None:
     print(f"  after 1 min {later[0][1] / 1024:6.1f} MB   at the end {later[-1][1] / 1024:6.1f} MB")
     print(f"  slope {slope * 60:+.1f} kB/min → {at_hour / 1024:.1f} MB after 1 hour (extrapolated)")
     print(f"  largest crawl subprocess seen: {crawl_peak / 1024:.1f} MB (not part of the scheduler's RSS)")
+    return {
+        "minutes": args.minutes,
+        "crawls": crawls,
+        "rss_after_1_min_mb": round(later[0][1] / 1024, 1),
+        "rss_end_mb": round(later[-1][1] / 1024, 1),
+        "slope_kb_per_min": round(slope * 60, 1),
+        "rss_after_1_hour_mb": round(at_hour / 1024, 1),
+        "crawl_peak_mb": round(crawl_peak / 1024, 1),
+    }
 
 
 def main() -> None:
@@ -221,12 +245,20 @@ def main() -> None:
     parser.add_argument("--schedule", default="10s")
     parser.add_argument("--publishes", type=int, default=10)
     parser.add_argument("--minutes", type=float, default=5.0, help="length of the memory run (0: skip it)")
+    parser.add_argument("--floor-repeats", type=int, default=3, help="by-hand publish → Slack runs (median taken)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout (the rest to stderr)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="lawwatch-service-bench-") as tmp:
+    report: dict[str, Any] = {"latency": None, "memory": None}
+    with (
+        tempfile.TemporaryDirectory(prefix="lawwatch-service-bench-") as tmp,
+        contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext(),
+    ):
         if args.publishes:
-            latency(args, Path(tmp))
+            report["latency"] = latency(args, Path(tmp))
         if args.minutes:
-            memory(args, Path(tmp))
+            report["memory"] = memory(args, Path(tmp))
+    if args.json:
+        print(json.dumps(report))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ bench's generator, kept under var/bench/ and reused when it already holds ``--n`
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import shutil
 import statistics
 import subprocess
@@ -72,10 +74,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=10_000, help="documents in the search archive (default 10000)")
     parser.add_argument("--word", default="fugitive", help="the word to search for (default: fugitive)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per command (median shown)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args(argv)
 
     db = ROOT / "var" / "bench" / f"startup-{args.n}.db"
-    build_archive(db, args.n)
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        build_archive(db, args.n)
     settings = db.with_suffix(".toml")
     settings.write_text(f'[archive]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
 
@@ -88,6 +92,18 @@ def main(argv: list[str] | None = None) -> None:
     ]
     timings = [(name, wall(command, args.repeats)) for name, command in commands]
     baseline = timings[0][1]
+    if args.json:
+        report = {
+            "documents": args.n,
+            "repeats": args.repeats,
+            "baseline": timings[0][0],
+            "baseline_s": round(baseline, 4),
+            "commands": [
+                {"command": name, "seconds": round(s, 4), "ratio": round(s / baseline, 2)} for name, s in timings
+            ],
+        }
+        print(json.dumps(report))
+        return
     print(f"\nstart-up, median of {args.repeats} runs; search on {args.n:,} documents (SQLite)")
     line = f"{'command':<32} {'wall s':>8} {'/ python':>9}"
     print(line)
