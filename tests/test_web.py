@@ -457,3 +457,54 @@ def test_facet_counts_do_not_depend_on_the_query_plan_and_say_when_sampled(
     page = site.html("/")
     assert "Counts from 3 of the matches" in page.cssselect("p.sampled")[0].text_content()
     assert sum(count for _, count, _, _ in _facet(page, "type")) == 3
+
+
+def test_a_facet_counting_more_than_the_sample_says_so_even_when_the_search_is_small(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the type facet ignores the chosen type, so it counts every document: more than the sample, though the
+    # search itself finds no more than the sample
+    from lawwatch.web import facets as facets_module
+
+    types = {value: count for value, count, _, _ in _facet(site.html("/"), "type")}
+    rare, few = min(types.items(), key=lambda item: item[1])
+    assert few < sum(types.values())
+    monkeypatch.setattr(facets_module, "SAMPLE", few)
+    monkeypatch.setattr("lawwatch.web.pages.SAMPLE", few)
+    page = site.html(f"/?type={rare}")
+    assert _total(page) == few
+    assert page.cssselect("p.sampled"), "a sampled facet must say so"
+    assert sum(count for _, count, _, _ in _facet(page, "type")) == few
+
+
+def test_a_one_place_listing_counts_its_tags_as_the_documents(site: Site) -> None:
+    from lawwatch.pipeline.filters import DocumentFilter
+    from lawwatch.pipeline.search import search
+
+    with site.archive.session() as s:
+        for place in (PHILADELPHIA, CHICAGO):
+            flt = DocumentFilter(jurisdictions=(place,))
+            every = search(s, filter=flt, order="newest", limit=1000)
+            assert every.total == len(every.hits) > 1
+            counted = search(s, filter=flt, order="newest", limit=1)  # a full page: the count query runs
+            assert (counted.total, counted.total_exact) == (every.total, True)
+            capped = search(s, filter=flt, order="newest", limit=1, count_cap=1)
+            assert (capped.total, capped.total_exact) == (1, False)
+
+
+def test_timeline_events_are_the_filters_documents_whichever_field_drives(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lawwatch.pipeline.filters import DocumentFilter
+    from lawwatch.pipeline.search import search
+    from lawwatch.web import timeline
+
+    with site.archive.session() as s:
+        for place in (PHILADELPHIA, CHICAGO):
+            flt = DocumentFilter(jurisdictions=(place,), statutes=(timeline.STATUTE,), doc_types=timeline.TYPES)
+            hits = search(s, filter=flt, order="newest", limit=500).hits
+            expected = sorted(h.document_id for h in hits if h.published_at is not None)
+            assert expected
+            for driver in range(3):  # the place's tags, the types, the citations
+                monkeypatch.setattr(timeline, "_smallest", lambda sizes, driver=driver: driver)
+                assert sorted(e.id for e in timeline.events(s, place)) == expected

@@ -116,6 +116,9 @@ class _Sql:
     tags: list[tuple[str, str]]  # (table, condition on alias t) for tag filters
     params: dict[str, Any]
     binds: list[sa.BindParameter[Any]]
+    # a tag filter that alone selects each document at most once (one place: the tag table's key is
+    # (document_id, jurisdiction_id)); when it is the whole filter, its rows are counted without the documents
+    sole: str | None = None
 
     def text(self, sql: str, **columns: Any) -> sa.TextClause | sa.TextualSelect:
         used = [b for b in self.binds if re.search(rf":{b.key}\b", sql)]
@@ -176,7 +179,10 @@ def _filter_sql(flt: DocumentFilter) -> _Sql:
                 likes.append(f" OR t.jurisdiction_id LIKE :jp{index}")
             sql.tags.append(("document_jurisdictions", "(t.jurisdiction_id IN :jurisdictions" + "".join(likes) + ")"))
         else:
-            sql.tags.append(("document_jurisdictions", "t.jurisdiction_id IN :jurisdictions AND t.role <> 'locator'"))
+            condition = "t.jurisdiction_id IN :jurisdictions AND t.role <> 'locator'"
+            sql.tags.append(("document_jurisdictions", condition))
+            if len(flt.jurisdictions) == 1:
+                sql.sole = f"FROM document_jurisdictions t WHERE {condition}"
     if flt.statutes:
         cites = []
         for index, (title, section) in enumerate(flt.statutes):
@@ -277,6 +283,9 @@ def _listing(session: Session, sql: _Sql) -> tuple[str, list[Any], int | None]:
         sql.params,
     ).all()
     hits = [(*row[:6], 0.0, _shorten(row.snip)) for row in rows]
+    if sql.sole is not None and len(sql.tags) == 1 and not sql.where:
+        # one place and nothing else: count its tags (each tag's document exists: a foreign key, ON DELETE CASCADE)
+        return sql.sole, hits, None
     return f"FROM documents d {sql.clause(probe=False)}", hits, None
 
 

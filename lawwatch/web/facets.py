@@ -8,20 +8,24 @@ the search to exactly the count shown.
 Facets count at most ``SAMPLE`` matching documents (an index-ordered sample when a search finds more, which the page
 says), so that a facet costs the same on any archive; when the search finds fewer, the counts are exact.
 
+All the facets that count the same documents (every facet but those of the fields with a chosen value) are one
+statement: the sample is found once, as a common table expression, and each facet is a ``GROUP BY`` over it (its
+tag table read for the sample's ids through the table's ``document_id`` index), the parts joined by ``UNION ALL``.
+
 The full-text match is the search's own: FTS5 ``MATCH`` on SQLite, the ``search_vector`` on PostgreSQL, built by
 ``pipeline.search``'s public ``to_fts5``/``to_tsquery_sql`` from the same parsed query.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from lawwatch.pipeline.filters import LOCATOR, DocumentFilter
 from lawwatch.pipeline.models import Document, DocumentJurisdiction, DocumentSource, DocumentStatute, Jurisdiction
@@ -31,22 +35,6 @@ from lawwatch.web.params import SearchParams
 TOP = 10
 SAMPLE = 2000
 RARE = 5000  # a tag on fewer documents drives the sample's query
-
-
-@dataclass(frozen=True)
-class Sample:
-    """The ids of the documents a facet counts, sent to the database as one parameter (a JSON array read with
-    ``json_each`` on SQLite, an ``integer[]`` on PostgreSQL): an ``IN`` list of thousands of parameters costs more
-    to build than the counting."""
-
-    ids: list[int]
-    dialect: str
-
-    def has(self, column: InstrumentedAttribute[int]) -> ColumnElement[bool]:
-        if self.dialect == "postgresql":
-            return column == sa.any_(sa.bindparam(None, self.ids, type_=postgresql.ARRAY(sa.Integer)))
-        each = func.json_each(sa.bindparam(None, json.dumps(self.ids), type_=sa.String)).table_valued("value")
-        return column.in_(select(each.c.value))
 
 
 @dataclass(frozen=True)
@@ -65,6 +53,7 @@ class Facet:
     name: str  # the URL field: jurisdiction, statute, type, source, year
     title: str
     values: list[FacetValue]
+    sampled: bool = False  # the counts are those of ``SAMPLE`` of the documents the facet counts, not of all
 
 
 def text_match(session: Session, flt: DocumentFilter) -> ColumnElement[bool] | None:
@@ -81,14 +70,6 @@ def text_match(session: Session, flt: DocumentFilter) -> ColumnElement[bool] | N
         return Document.id.in_(matches)
     expr, params = to_tsquery_sql(parsed)
     return sa.text(f"documents.search_vector @@ ({expr})").bindparams(**params)  # type: ignore[return-value]
-
-
-def _sample(session: Session, flt: DocumentFilter) -> Sample:
-    """The ids of the documents a facet counts: at most ``SAMPLE`` of those ``flt`` selects."""
-    match = text_match(session, flt)
-    conditions = [*flt.conditions(), *([match] if match is not None else []), *_drivers(session, flt)]
-    ids = list(session.scalars(select(Document.id).where(*conditions).limit(SAMPLE)))
-    return Sample(ids, session.get_bind().dialect.name)
 
 
 def _drivers(session: Session, flt: DocumentFilter) -> list[ColumnElement[bool]]:
@@ -111,23 +92,156 @@ def _drivers(session: Session, flt: DocumentFilter) -> list[ColumnElement[bool]]
     return out
 
 
+FIELDS = ("jurisdiction", "statute", "type", "source", "year")
+Row = tuple[str | None, str | None, int]  # (key, second key, count) of one facet value
+
+
 def facets(session: Session, params: SearchParams) -> list[Facet]:
     """The five facets of the search ``params`` describes (its filter must be valid)."""
     flt = params.filter
-    samples: dict[DocumentFilter, Sample] = {}  # one query per distinct filter: the search's, and one per chosen field
+    without = {
+        "jurisdiction": replace(flt, jurisdictions=(), within=False),
+        "statute": replace(flt, statutes=()),
+        "type": replace(flt, doc_types=()),
+        "source": replace(flt, sources=()),
+        "year": replace(flt, published_since=None, published_until=None),
+    }
+    # one statement per distinct filter: the search's, and one per field with a chosen value
+    served: dict[DocumentFilter, list[str]] = {}
+    for name in FIELDS:
+        served.setdefault(without[name], []).append(name)
+    counted: dict[str, tuple[list[Row], bool]] = {}
+    for counting, names in served.items():
+        rows, more = _count(session, counting, names)
+        counted.update((name, (rows.get(name, []), more)) for name in names)
+    build = {"jurisdiction": _jurisdictions, "statute": _statutes, "type": _types, "source": _sources, "year": _years}
+    return [build[name](session, params, *counted[name]) for name in FIELDS]
 
-    def sample(without: DocumentFilter) -> Sample:
-        if without not in samples:
-            samples[without] = _sample(session, without)
-        return samples[without]
 
-    return [
-        _jurisdictions(session, params, sample(replace(flt, jurisdictions=(), within=False))),
-        _statutes(session, params, sample(replace(flt, statutes=()))),
-        _types(session, params, sample(replace(flt, doc_types=()))),
-        _sources(session, params, sample(replace(flt, sources=()))),
-        _years(session, params, sample(replace(flt, published_since=None, published_until=None))),
-    ]
+_FOUND = sa.table(  # the CTEs ``_count`` adds to the statement ``_parts`` builds
+    "lw_found", sa.column("id", sa.Integer), sa.column("source", sa.String), sa.column("published_at", sa.String)
+)
+_SAMPLED = sa.table(
+    "lw_sample",
+    sa.column("id", sa.Integer),
+    sa.column("source", sa.String),
+    sa.column("published_at", Document.published_at.type),
+    sa.column("doc_type", sa.String),
+)
+
+
+def _count(session: Session, flt: DocumentFilter, names: list[str]) -> tuple[dict[str, list[Row]], bool]:
+    """The counts of the facets ``names`` over at most ``SAMPLE`` of the documents ``flt`` selects, in one
+    statement; and whether ``flt`` selects more than ``SAMPLE``."""
+    match = text_match(session, flt)
+    words = [match] if match is not None else []
+    columns = select(Document.id, Document.source, Document.published_at, Document.doc_type)
+    dialect = session.get_bind().dialect.name
+    if len(flt.jurisdictions) == 1 and not flt.within:
+        # one place: walk its tags (each names a document once: the key is (document_id, jurisdiction_id)) and
+        # stop at the sample's end, where EXISTS would probe every document until then, and an IN list collect
+        # every tag first
+        dj, rest = DocumentJurisdiction, replace(flt, jurisdictions=())
+        tagged = [dj.jurisdiction_id == flt.jurisdictions[0], dj.role != LOCATOR]
+        columns = columns.select_from(dj).join(Document, Document.id == dj.document_id)
+        conditions = [*tagged, *rest.conditions(), *_drivers(session, rest), *words]
+    elif match is not None and dialect == "sqlite":
+        # walk the FTS index's matches and stop at the sample's end (an IN list would collect every match first)
+        fts = sa.table("documents_fts", sa.column("rowid", sa.Integer))
+        columns = columns.select_from(fts).join(Document, Document.id == fts.c.rowid)
+        matching = sa.text("documents_fts MATCH :lw_match").bindparams(lw_match=to_fts5(flt.parsed_query))
+        conditions = [*flt.conditions(), *_drivers(session, flt), matching]  # type: ignore[list-item]
+    else:
+        conditions = [*flt.conditions(), *_drivers(session, flt), *words]
+    found = (
+        columns.where(*conditions)
+        .limit(SAMPLE + 1)  # one more, to know whether there are more
+        .cte("lw_found")
+    )
+    sample = select(found).limit(SAMPLE).cte("lw_sample")
+    stmt = _parts(dialect, tuple(names)).add_cte(found, sample)
+    rows: dict[str, list[Row]] = {}
+    more = False
+    for facet, key, second, count in _execute(session, stmt, planned=match is not None):
+        if facet:
+            rows.setdefault(facet, []).append((key, second, count))
+        else:
+            more = count > SAMPLE
+    return rows, more
+
+
+def _execute(session: Session, stmt: sa.CompoundSelect[Any], *, planned: bool) -> list[Any]:
+    """Run the facets' statement. ``planned``: on PostgreSQL, find a word query's sample through the
+    ``search_vector`` index (a bitmap scan, stopped at the sample's end): the planner, expecting a common word on
+    every few rows, prefers to scan the table, and tests each row's vector (read from TOAST) — 20x slower."""
+    if not planned or session.get_bind().dialect.name != "postgresql":
+        return list(session.execute(stmt))
+    was = session.execute(sa.text("SELECT current_setting('enable_seqscan')")).scalar_one()
+    session.execute(sa.text("SELECT set_config('enable_seqscan', 'off', true)"))  # this transaction only
+    try:
+        return list(session.execute(stmt))
+    finally:
+        session.execute(sa.text("SELECT set_config('enable_seqscan', :was, true)"), {"was": was})
+
+
+@functools.cache
+def _parts(dialect: str, names: tuple[str, ...]) -> sa.CompoundSelect[Any]:
+    """The facets ``names`` over the CTE ``lw_sample`` as one ``UNION ALL`` of (facet, key, second key, count),
+    after a row counting ``lw_found``; built once (building it costs more than running it on a small search)."""
+    sample = _SAMPLED
+    ids = select(sample.c.id)
+    nothing = sa.null().cast(sa.String)
+    n = func.count().label("n")
+
+    def part(name: str, stmt: sa.SelectBase) -> sa.Select[Any]:
+        sub = stmt.subquery()
+        return select(sa.literal(name, sa.String).label("facet"), *sub.c)
+
+    parts = [select(sa.literal("", sa.String).label("facet"), nothing, nothing, func.count()).select_from(_FOUND)]
+    if "jurisdiction" in names:
+        dj = DocumentJurisdiction
+        parts.append(
+            part(
+                "jurisdiction",
+                select(dj.jurisdiction_id, nothing, n)
+                .where(dj.role != LOCATOR, dj.document_id.in_(ids))
+                .group_by(dj.jurisdiction_id)
+                .order_by(n.desc(), dj.jurisdiction_id)
+                .limit(TOP),
+            )
+        )
+    if "statute" in names:
+        ds = DocumentStatute
+        distinct = func.count(sa.distinct(ds.document_id)).label("n")
+        parts.append(
+            part(
+                "statute",
+                select(ds.title, ds.section, distinct)
+                .where(ds.document_id.in_(ids))
+                .group_by(ds.title, ds.section)
+                .order_by(distinct.desc(), ds.title, ds.section)
+                .limit(TOP),
+            )
+        )
+    if "type" in names:
+        parts.append(part("type", select(sample.c.doc_type, nothing, n).group_by(sample.c.doc_type)))
+    if "source" in names:
+        # "seen via": the source that stored a document and every other source it was seen under, once each
+        others = select(DocumentSource.document_id, DocumentSource.source).where(DocumentSource.document_id.in_(ids))
+        seen = sa.union(select(sample.c.id, sample.c.source), others).subquery()
+        parts.append(
+            part(
+                "source",
+                select(seen.c.source, nothing, n).group_by(seen.c.source).order_by(n.desc(), seen.c.source).limit(TOP),
+            )
+        )
+    if "year" in names:
+        when: ColumnElement[Any] = sample.c.published_at
+        if dialect == "postgresql":  # the year in UTC, as the year's link filters
+            when = func.timezone("UTC", when)
+        year = sa.cast(sa.cast(func.extract("year", when), sa.Integer), sa.String)
+        parts.append(part("year", select(year, nothing, n).where(sample.c.published_at.is_not(None)).group_by(year)))
+    return sa.union_all(*parts)
 
 
 def _value(params: SearchParams, name: str, value: str, label: str, count: int, chosen: bool) -> FacetValue:
@@ -136,21 +250,21 @@ def _value(params: SearchParams, name: str, value: str, label: str, count: int, 
     return FacetValue(label, count, value, chosen, link)
 
 
-def _jurisdictions(session: Session, params: SearchParams, sample: Sample) -> Facet:
-    dj = DocumentJurisdiction
-    count = func.count().label("n")
-    stmt = (
-        select(dj.jurisdiction_id, Jurisdiction.name, Jurisdiction.kind, Jurisdiction.state, count)
-        .join(Jurisdiction, Jurisdiction.id == dj.jurisdiction_id)
-        .where(dj.role != LOCATOR)
-        .group_by(dj.jurisdiction_id, Jurisdiction.name, Jurisdiction.kind, Jurisdiction.state)
-        .order_by(count.desc(), dj.jurisdiction_id)
-        .limit(TOP)
-    )
-    stmt = stmt.where(sample.has(dj.document_id))
+def _jurisdictions(session: Session, params: SearchParams, rows: list[Row], sampled: bool) -> Facet:
+    ids = [str(jid) for jid, _, _ in rows]
+    places = {  # every tag's place exists (a foreign key)
+        jid: (name, kind, state)
+        for jid, name, kind, state in session.execute(
+            select(Jurisdiction.id, Jurisdiction.name, Jurisdiction.kind, Jurisdiction.state).where(
+                Jurisdiction.id.in_(ids)
+            )
+        )
+    }
     typed = dict(zip(params.filter.jurisdictions, params.jurisdiction, strict=False))  # id -> as written
     values = []
-    for jid, name, kind, state, n in session.execute(stmt):
+    for jid, _, n in rows:
+        assert jid is not None
+        name, kind, state = places.get(jid, (jid, "", None))
         label = name if kind == "state" or not state else f"{name}, {state}"
         chosen = jid in typed
         link = params.removing("jurisdiction", typed[jid]) if chosen else params.adding("jurisdiction", jid)
@@ -159,67 +273,43 @@ def _jurisdictions(session: Session, params: SearchParams, sample: Sample) -> Fa
     for jid, written in typed.items():  # a chosen place outside the top ones stays listed, to remove it
         if jid not in shown:
             values.append(FacetValue(written, -1, jid, True, params.removing("jurisdiction", written)))
-    return Facet("jurisdiction", "Jurisdiction", values)
+    return Facet("jurisdiction", "Jurisdiction", values, sampled)
 
 
 def cite_label(title: str | None, section: str) -> str:
     return f"{title} U.S.C. § {section}" if title else f"§ {section}"
 
 
-def _statutes(session: Session, params: SearchParams, sample: Sample) -> Facet:
-    ds = DocumentStatute
-    count = func.count(sa.distinct(ds.document_id)).label("n")
-    stmt = select(ds.title, ds.section, count).group_by(ds.title, ds.section).order_by(count.desc()).limit(TOP)
-    stmt = stmt.where(sample.has(ds.document_id))
+def _statutes(session: Session, params: SearchParams, rows: list[Row], sampled: bool) -> Facet:
     chosen = set(params.filter.statutes)
     typed = dict(zip(params.filter.statutes, params.statute, strict=False))
     values = []
-    for title, section, n in session.execute(stmt):
+    for title, section, n in rows:
+        assert section is not None
         cite = (title, section)
         value = typed.get(cite, f"{title} U.S.C. {section}" if title else section)
         values.append(_value(params, "statute", value, cite_label(title, section), n, cite in chosen))
-    return Facet("statute", "Statute", values)
+    return Facet("statute", "Statute", values, sampled)
 
 
-def _types(session: Session, params: SearchParams, sample: Sample) -> Facet:
-    count = func.count().label("n")
-    stmt = (
-        select(Document.doc_type, count)
-        .where(sample.has(Document.id))
-        .group_by(Document.doc_type)
-        .order_by(count.desc())
-    )
+def _types(session: Session, params: SearchParams, rows: list[Row], sampled: bool) -> Facet:
     chosen = {t.value for t in params.filter.doc_types}
-    values = [_value(params, "type", t, t, n, t in chosen) for t, n in session.execute(stmt)]
-    return Facet("type", "Type", values)
+    ranked = sorted(((str(t), n) for t, _, n in rows), key=lambda r: (-r[1], r[0]))
+    values = [_value(params, "type", t, t, n, t in chosen) for t, n in ranked]
+    return Facet("type", "Type", values, sampled)
 
 
-def _sources(session: Session, params: SearchParams, sample: Sample) -> Facet:
-    # "seen via": the source that stored a document and every other source it was seen under, once each
-    first = select(Document.id.label("id"), Document.source.label("source")).where(sample.has(Document.id))
-    others = select(DocumentSource.document_id, DocumentSource.source).where(sample.has(DocumentSource.document_id))
-    seen = sa.union(first, others).subquery()
-    count = func.count().label("n")
-    stmt = select(seen.c.source, count).group_by(seen.c.source).order_by(count.desc(), seen.c.source).limit(TOP)
+def _sources(session: Session, params: SearchParams, rows: list[Row], sampled: bool) -> Facet:
     chosen = set(params.filter.sources)
-    values = [_value(params, "source", s, s, n, s in chosen) for s, n in session.execute(stmt)]
-    return Facet("source", "Source", values)
+    values = [_value(params, "source", str(s), str(s), n, s in chosen) for s, _, n in rows]
+    return Facet("source", "Source", values, sampled)
 
 
-def _years(session: Session, params: SearchParams, sample: Sample) -> Facet:
-    year = func.extract("year", Document.published_at)
-    count = func.count().label("n")
-    stmt = (
-        select(year.label("year"), count)
-        .where(Document.published_at.is_not(None), sample.has(Document.id))
-        .group_by(year)
-        .order_by(year.desc())
-    )
+def _years(session: Session, params: SearchParams, rows: list[Row], sampled: bool) -> Facet:
     values = []
-    for value, n in session.execute(stmt):
-        y = int(value)
+    for y, n in sorted(((int(str(y)), n) for y, _, n in rows), reverse=True):
         span = (date(y, 1, 1).isoformat(), date(y, 12, 31).isoformat())
         chosen = (params.since, params.until) == span
         link = params.url(since="", until="") if chosen else params.url(since=span[0], until=span[1])
         values.append(FacetValue(str(y), n, str(y), chosen, link))
-    return Facet("year", "Year", values)
+    return Facet("year", "Year", values, sampled)

@@ -41,14 +41,16 @@ def search_page(request: Request, db: DbSession, params: Params) -> HTMLResponse
         if params.offset + params.limit < result.total
         else None,
     }
+    counted = facets(db, params)
     return _page(
         request,
         "search.html",
         params=params,
         result=result,
         hits=hits,
-        facets=facets(db, params),
-        sampled=SAMPLE if result.total > SAMPLE else None,
+        facets=counted,
+        # a facet ignoring its own field's filter may count more documents than the search finds
+        sampled=SAMPLE if result.total > SAMPLE or any(f.sampled for f in counted) else None,
         pages=pages,
         description=params.filter.describe(),
         feed=params.url("/feeds/documents.atom"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from lawwatch.pipeline.doctypes import DocType
 from lawwatch.pipeline.filters import LOCATOR, DocumentFilter
-from lawwatch.pipeline.models import Document, DocumentJurisdiction
+from lawwatch.pipeline.models import Document, DocumentJurisdiction, DocumentStatute
 
 TYPES = (DocType.LETTER, DocType.LAWSUIT, DocType.FILING, DocType.RULING)
 STATUTE = (None, "1373")
 MAX_EVENTS = 500
+DRIVER = 5000  # documents counted per field when choosing the one that drives the events' query
 _HEAD_CHARS = 3000  # of the body, where a case is looked for
 _PARTY = r"[A-Z][A-Za-z.'&-]*(?: (?:of|the|de|[A-Z][A-Za-z.'&-]*)){0,4}"
 _CASE = re.compile(rf"\b({_PARTY}) v\. ({_PARTY})")
@@ -87,12 +88,29 @@ def case_of(meta: Any, title: str, head: str) -> str | None:
 def events(session: Session, jurisdiction_id: str, *, limit: int = MAX_EVENTS) -> list[Event]:
     """The jurisdiction's § 1373 events, oldest first (the newest ``limit`` of them)."""
     flt = DocumentFilter(jurisdictions=(jurisdiction_id,), statutes=(STATUTE,), doc_types=TYPES)
-    # The filter says which documents; the same place condition again as an IN list lets the place's tag index
-    # drive the query (a place is named by few documents), and ordering by an expression keeps the planner from
-    # walking the whole published_at index instead.
-    named = select(DocumentJurisdiction.document_id).where(
-        DocumentJurisdiction.jurisdiction_id == jurisdiction_id, DocumentJurisdiction.role != LOCATOR
-    )
+    # The filter's three fields, each a set of ids an index gives: the place's tags, the four types, the § 1373
+    # citations. The smallest drives the query (an IN list) and the other two are the filter's own conditions,
+    # probed per driving document; the driving field's condition is left out, the IN list being exactly it (a type
+    # test would read the end of the row, past the body). Sizes are counted up to DRIVER through covering indexes
+    # (a place's count includes its locator tags: an upper bound, enough to choose).
+    dj, ds = DocumentJurisdiction, DocumentStatute
+    place = dj.jurisdiction_id == jurisdiction_id
+    typed = select(Document.id).where(Document.doc_type.in_([t.value for t in TYPES]))
+    cited = select(ds.document_id).where(ds.section == STATUTE[1])
+    drivers = [
+        (
+            select(dj.document_id).where(place),
+            select(dj.document_id).where(place, dj.role != LOCATOR),
+            replace(flt, jurisdictions=()),
+        ),
+        (typed, typed, replace(flt, doc_types=())),
+        (cited, cited, replace(flt, statutes=())),
+    ]
+    sizes = [
+        session.scalar(select(func.count()).select_from(ids.limit(DRIVER).subquery())) or 0 for ids, _, _ in drivers
+    ]
+    _, driving, rest = drivers[_smallest(sizes)]
+    # ordering by an expression keeps the planner from walking the whole published_at index instead
     newest = func.coalesce(Document.published_at, Document.published_at)
     stmt = (
         select(
@@ -105,7 +123,7 @@ def events(session: Session, jurisdiction_id: str, *, limit: int = MAX_EVENTS) -
             Document.meta,
             func.substr(Document.body_text, 1, _HEAD_CHARS),
         )
-        .where(Document.published_at.is_not(None), Document.id.in_(named), *flt.conditions())
+        .where(Document.published_at.is_not(None), Document.id.in_(driving), *rest.conditions())
         .order_by(newest.desc(), Document.id.desc())
         .limit(limit)
     )
@@ -114,6 +132,11 @@ def events(session: Session, jurisdiction_id: str, *, limit: int = MAX_EVENTS) -
         for doc_id, when, doc_type, title, source, url, meta, head in session.execute(stmt)
     ]
     return found[::-1]
+
+
+def _smallest(sizes: list[int]) -> int:
+    """The index of the field that drives the events' query."""
+    return sizes.index(min(sizes))
 
 
 def lanes(found: list[Event]) -> list[Lane]:
