@@ -38,7 +38,6 @@ from lawwatch.pipeline.filters import DocumentFilter
 from lawwatch.pipeline.query import document_to_dict, get_document
 from lawwatch.pipeline.search import search
 from lawwatch.web import create_app
-from lawwatch.web.searching import hit_to_dict
 from lawwatch.web.timeline import STATUTE, TYPES
 
 GOAL_MS = 100.0
@@ -48,7 +47,7 @@ def cli_search(archive: Archive, flt: DocumentFilter, order: str = "relevance", 
     """What ``lawwatch search --json`` computes for ``flt`` (without starting a process)."""
     with archive.session() as s:
         result = search(s, filter=flt, order=order, limit=limit)  # type: ignore[arg-type]
-    hits = [hit_to_dict(h) for h in result.hits]
+    hits = [h.as_dict() for h in result.hits]
     return json.dumps({"query": flt.query, "total": result.total, "offset": 0, "hits": hits})
 
 

@@ -121,8 +121,9 @@ def clean(text: str) -> str:
 
 
 def _short(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+    from lawwatch.alerts.escape import one_line, truncate
+
+    return truncate(one_line(text), width)
 
 
 def _header(out: Console, session: DemoSession) -> None:

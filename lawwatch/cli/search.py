@@ -92,19 +92,7 @@ def search(
             offset=offset,
             highlight=marks,
         )
-    rows = [
-        {
-            "id": h.document_id,
-            "published_at": h.published_at.isoformat() if h.published_at else None,
-            "source": h.source,
-            "doc_type": h.doc_type,
-            "title": h.title,
-            "url": h.url,
-            "score": round(h.score, 4),
-            "snippet": h.snippet,
-        }
-        for h in result.hits
-    ]
+    rows = [h.as_dict() for h in result.hits]
     if as_json:
         emit_json({"query": query, "total": result.total, "offset": offset, "hits": rows})
     elif as_csv:

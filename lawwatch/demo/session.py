@@ -355,6 +355,7 @@ EXAMPLE_SEARCHES: tuple[tuple[str, SearchArgs], ...] = (
 def _delivered(session: Any, config: Config) -> list[DeliveredAlert]:
     from sqlalchemy import select
 
+    from lawwatch.alerts.rules import place_label
     from lawwatch.pipeline.models import Document, OutboxEntry
 
     targets = {t.name: t for t in config.alerts.targets}
@@ -376,7 +377,7 @@ def _delivered(session: Any, config: Config) -> list[DeliveredAlert]:
         )
         named = [link for link in doc.jurisdictions if link.role == "named"]
         named.sort(key=lambda link: (-link.mentions, link.first_offset))
-        places = tuple(_label(link.jurisdiction_id) for link in named)
+        places = tuple(place_label(link.jurisdiction_id) for link in named)
         statutes = tuple(dict.fromkeys(_cite(s.title, s.section) for s in doc.statutes))
         alerts.append(
             DeliveredAlert(
@@ -410,12 +411,6 @@ def _why(rule: Any, why: dict[str, Any]) -> str:
     if not parts and rule is not None and rule.filter is not None:
         return str(rule.filter.describe())
     return "; ".join(parts) or "every document"
-
-
-def _label(jurisdiction_id: str) -> str:
-    from lawwatch.alerts.rules import place_label
-
-    return place_label(jurisdiction_id)
 
 
 def _cite(title: str | None, section: str) -> str:

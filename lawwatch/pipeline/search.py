@@ -72,6 +72,19 @@ class SearchHit:
     score: float
     snippet: str
 
+    def as_dict(self) -> dict[str, Any]:
+        """The hit in the shape of ``lawwatch search --json`` (also the web API's)."""
+        return {
+            "id": self.document_id,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "source": self.source,
+            "doc_type": self.doc_type,
+            "title": self.title,
+            "url": self.url,
+            "score": round(self.score, 4),
+            "snippet": self.snippet,
+        }
+
 
 @dataclass(frozen=True)
 class SearchResult:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from lawwatch.pipeline.search import SearchHit, SearchResult, search
+from lawwatch.pipeline.search import SearchResult, search
 from lawwatch.web.params import SearchParams
 
 
@@ -29,25 +29,11 @@ def run(session: Session, params: SearchParams, highlight: tuple[str, str] = ("[
     )
 
 
-def hit_to_dict(hit: SearchHit) -> dict[str, Any]:
-    """One hit in the shape of ``lawwatch search --json``."""
-    return {
-        "id": hit.document_id,
-        "published_at": hit.published_at.isoformat() if hit.published_at else None,
-        "source": hit.source,
-        "doc_type": hit.doc_type,
-        "title": hit.title,
-        "url": hit.url,
-        "score": round(hit.score, 4),
-        "snippet": hit.snippet,
-    }
-
-
 def result_to_dict(params: SearchParams, result: SearchResult) -> dict[str, Any]:
     """The whole result in the shape of ``lawwatch search --json``."""
     return {
         "query": params.q,
         "total": result.total,
         "offset": params.offset,
-        "hits": [hit_to_dict(h) for h in result.hits],
+        "hits": [h.as_dict() for h in result.hits],
     }
