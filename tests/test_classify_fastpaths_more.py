@@ -12,12 +12,13 @@ from lawwatch.pipeline.classify import _lower, classify
 from lawwatch.pipeline.classify.doctype import _CAPTION_LOWER, _caption_lower
 from lawwatch.pipeline.classify.gazetteer import load
 from lawwatch.pipeline.classify.jurisdictions import (
-    _PREV_WORD,
-    _prev_word,
     _qualifier,
+    _qualifier_by_char,
+    _qualifier_match,
     _qualifier_re,
     find_jurisdictions,
 )
+from lawwatch.pipeline.classify.names import _PREV_WORD, _prev_word
 
 EXAMPLES = sorted(Path(__file__).parent.joinpath("examples", "classify").glob("*.txt"))
 TEXTS = [p.read_text(encoding="utf-8") for p in EXAMPLES]
@@ -127,10 +128,49 @@ def test_lower_same_as_str_lower_on_random_and_example_texts() -> None:
 # --- jurisdictions: qualifier pattern cached per gazetteer, dateline test without a slice ---------------------------
 
 
-def test_qualifier_cache_is_the_pattern_of_the_gazetteers_forms() -> None:
+def test_qualifier_cache_is_the_patterns_of_the_gazetteers_forms() -> None:
     gaz = load()
-    assert _qualifier(gaz) is _qualifier_re(tuple(gaz.state_forms))
+    assert _qualifier(gaz) is _qualifier_by_char(tuple(gaz.state_forms))
     assert _qualifier(gaz) is _qualifier(gaz)
+    assert sum(len(p.pattern.split("|")) for p in _qualifier(gaz).values()) == len(gaz.state_forms)
+
+
+def _qualifier_texts() -> list[str]:
+    rng = random.Random(13)
+    forms = list(load().state_forms)
+    pieces = [*forms, ",", ", ", ",\n", " ", "\u2003", "x", "Nx", "N.", "and", "D.C.", "\t", "New", "Yorkshire"]
+    made = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(3000)]
+    return [*TEXTS, *made, "", ",", " ,", "Illinois", ", ILL.", ",  N.Y.C.", ", Washington D.C."]
+
+
+def test_qualifier_dispatch_matches_as_the_one_pattern() -> None:
+    gaz = load()
+    one = _qualifier_re(tuple(gaz.state_forms))
+    by_char = _qualifier(gaz)
+    for text in _qualifier_texts():
+        for pos in range(len(text) + 1) if len(text) < 60 else [m.start() for m in re.finditer(r"[, ]", text)]:
+            want, got = one.match(text, pos), _qualifier_match(by_char, text, pos)
+            assert (want and (want.span(), want.groups())) == (got and (got.span(), got.groups())), (text, pos)
+
+
+def test_fold_of_a_mostly_ascii_text_equals_the_regex() -> None:
+    from lawwatch.pipeline.classify.gazetteer import _NON_WORD, fold
+
+    rng = random.Random(7)
+    alphabet = "aZé½ ?,.-_\u2003\u00a0\u0130\u03a3ß9\u0663中\U0001f600'\"\u2019\n\t\ud800"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(5000)]
+    for text in [*texts, *TEXTS, *(t + " José ½ 3\u00b2" for t in TEXTS)]:
+        low = text.lower()
+        if len(low) != len(text):
+            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        assert fold(text) == _reference_fold(text, low, _NON_WORD), text
+
+
+def _reference_fold(text: str, low: str, non_word: re.Pattern[str]) -> str:
+    """``fold`` as it was written before the fast path: typographic marks to spaces, then the regex."""
+    for c in "\u2018\u2019\u201c\u201d\u2013\u2014\u00a0\u00a7\u00b6\u2026\u00b7\u2022":
+        low = low.replace(c, " ")
+    return non_word.sub(" ", low)
 
 
 @pytest.mark.parametrize("lead", ["", "\n", "  \n \t", "\u2003\u00a0\n", "\n\n   "])
@@ -214,3 +254,24 @@ def test_gazetteer_without_the_anchors_falls_back_to_the_doctype_scan() -> None:
     assert anchor_hits is None
     assert hits == [(31, -38, 0)]
     assert scan(" sent letters ")[0] == []  # anchors are never gazetteer hits
+
+
+# --- statutes: "sec" positions filtered by the letter after them, before the regex ---------------------------------
+
+
+def test_section_keyword_positions_give_the_matches_of_every_sec() -> None:
+    from lawwatch.pipeline.classify.statutes import _RE_BARE, _keyword_positions
+
+    rng = random.Random(3)
+    parts = ["sec", "Sec.", "SECTION", "section", "§", "§§", " 1373", "(a)", "secs.", " and ", "security", "SECS."]
+    made = ["".join(rng.choice(parts) for _ in range(8)) for _ in range(3000)]
+    for text in [*TEXTS, *made]:
+        low = text.lower()
+        if len(low) != len(text):
+            continue
+        every = sorted(
+            [i for i, c in enumerate(text) if c == "§"]
+            + [m.start() for m in re.finditer("sec", low) if m.start() == 0 or not low[m.start() - 1].isalnum()]
+        )
+        want = [p for p in every if _RE_BARE.match(text, p)]
+        assert [p for p in _keyword_positions(text, low) if _RE_BARE.match(text, p)] == want, text

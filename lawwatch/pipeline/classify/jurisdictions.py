@@ -25,11 +25,19 @@ doubt (qualifiers, explicit forms, unambiguous names):
   to the candidate with ten times the people of every other (:func:`~pipeline.classify.gazetteer.prominent`);
 * a name qualified by a state that has no place of that name but a county of it ("Arlington, Va.": Arlington is
   a census-designated place that fills Arlington County; "Middlesex, New Jersey") is that county;
+* a county's name alone ("Sonoma", "Middlesex": a ``county_name`` key, see the gazetteer) is the county when a state
+  qualifies it ("Middlesex, New Jersey"), in a list of counties ("Monterey, Sonoma and Sacramento counties"), in a
+  document that names one state only, or by prominence when its county has 200,000+ people and ten times every
+  namesake ("Sonoma"); never inside a longer name ("Kings Bay", "Sacramento Kings") or as a person's;
+* "the Oregon city of Portland" ("the Texas town of", "the Oregon county of") reads as "Portland, Oregon"; the names
+  listed after "the cities of" are cities ("the cities of New York and Albany": New York City);
 * party roles: a bare name ("Santa Clara") in a document that names the county of that name explicitly ("County
   of Santa Clara", "COUNTY OF SANTA CLARA v. TRUMP") is the county, the party, not the city of the same name;
 * organisations and foreign places are not jurisdictions: a bare name followed by "Institution", "Foundation",
-  "Law Group", ", Inc."..., by ", Canada" (or another country), or after "province of"; a filer's name in a
-  docket entry ("(Ferguson, John)") and a person's name in capitals ("ALBERT DUNCAN") are people.
+  "Law Group", ", Inc."... (also a few capitalised words later: "Ozark Mountain Poultry, Inc.", "Arkansas Federal
+  Credit Union"), by ", Canada" (or another country), or after "province of"; a filer's name in a docket entry
+  ("(Ferguson, John)") and a person's name in capitals ("ALBERT DUNCAN") are people, and a surname the document
+  uses once for a person ("Wilson v. Filtrex") is a person in its other bare mentions too.
 
 Each tag says how it was resolved (``resolved_by``): ``qualifier`` ("Chicago, IL"), ``explicit`` ("Cook County,
 Ill." aside, "City of Chicago"), ``unique``, ``state``, ``state_context``, ``place_cue``, ``prominence``,
@@ -41,6 +49,9 @@ only). A state (or territory, or DC) that the text uses only as the qualifier of
 California", "Chicago, Ill.", "Cook County, IL") is a ``"locator"``: it says where the place is, it is not what the
 document is about; its ``mentions`` and ``first`` count and place those qualifier uses. A state both named and used
 as a qualifier is one named tag. Alert rules and filters match locators only with ``within`` (``pipeline.filters``).
+
+The rules that read the words around a name (organisations, foreign places, people, county names, "the Oregon city
+of Portland", "the cities of") are in :mod:`pipeline.classify.names`.
 
 Addresses ("Washington, DC 20530"), datelines ("CHICAGO –") and the names of cited cases ("City of Chicago v.
 Sessions, 888 F.3d 272") are low signal: a jurisdiction seen only there is not reported; it is listed in
@@ -58,6 +69,7 @@ from typing import Any
 from lawwatch.pipeline.classify.gazetteer import (
     BARE,
     COMMON_WORD,
+    COUNTY_NAME,
     EXPLICIT,
     FIRST_NAME,
     FOREIGN,
@@ -66,10 +78,26 @@ from lawwatch.pipeline.classify.gazetteer import (
     SURNAME,
     Entry,
     Gazetteer,
-    Key,
     fold,
     load,
     prominent,
+)
+from lawwatch.pipeline.classify.names import (
+    _INITIAL_AFTER,
+    _LIST_SEP,
+    _PLACE_AFTER,
+    _STATE_KINDS,
+    DOMINANCE,
+    DOMINANT_POPULATION,
+    _alone,
+    _county_by_name,
+    _county_named,
+    _mark_city_lists,
+    _Mention,
+    _not_a_place,
+    _person_context,
+    _person_name,
+    _state_of_place,
 )
 
 NAMED = "named"  # the document names the jurisdiction
@@ -95,75 +123,19 @@ _LOWER_OK = frozenset(
     "of and the city county town state commonwealth parish village borough metro government co. territory "
     "de la del los las".split()
 )
-_TITLES = frozenset(
-    "mr mrs ms dr judge justice mayor senator sen rep representative gov governor president secretary general "
-    "officer agent sheriff commissioner chief councilman councilwoman councilmember director attorney deputy "
-    "sergeant detective lieutenant captain jr sr st saint fort mount lake port".split()
-)
-_PREV_WORD = re.compile(r"([A-Za-z][A-Za-z'’-]*)\.?\s+$")  # the word before a name; kept as the tests' reference
-# ``_PREV_WORD.search(text, start - 40, start)`` tries every offset of the window, and backtracks at each; the same
-# pattern reversed, anchored, on the reversed window finds the same word in one ``match``: ``\s+`` must take the whole
-# run of spaces before ``start`` (nothing else is a space), then an optional ".", then the word's letters and "'’-",
-# greedy, backtracked to end (in the reversed text) at a letter, as the search's leftmost start must be a letter.
-_PREV_DROW = re.compile(r"\s+\.?([A-Za-z'’-]*[A-Za-z])")
 _NEXT_WORD = re.compile(r"\s([A-Z][a-z]+|[A-Z]\.)")
 # A bare name followed by one of these is the name of a law, school or paper, not a place ("Sherman Act",
 # "Georgetown University", "Washington Post"); after a first name, any other capitalised word makes a person.
 _NOT_PLACE_AFTER = frozenset(
     "Act Acts Amendment Amendments Institution Institute University College Post Times National Cemetery".split()
 )
-_INITIAL_AFTER = re.compile(r"\s[A-Z]\.\s[A-Z][a-z]")
-# A bare name followed by one of these (or by ", Inc."...) names an organisation ("Benbrook Law Group", "Madison
-# Society Foundation", "Heartbeat of Miami, Inc."); only bare forms: "City of Philadelphia Law Department" is a place.
-_ORG_AFTER = frozenset(
-    "Foundation Society Group Law Company Corporation Corp Bank Partners Associates Inc LLC LLP Coalition".split()
-)
-_ORG_SUFFIX = re.compile(r",?\s+(?:Inc|LLC|L\.L\.C|LLP|Corp|Ltd)\b")
-_FOREIGN_AFTER = re.compile(
-    r",?\s+(?:Canada|Mexico|England|Scotland|Ireland|Australia|Germany|France|Italy|Spain|China|Japan|India|Israel"
-    r"|Brazil|Peru|Chile|Colombia|the U\.K\.|UK|U\.K\.)\b|\s+[Pp]rovince\b"
-)
-_FOREIGN_BEFORE = re.compile(r"[Pp]rovinces? of\s+$|[Pp]rovince,?\s+$")
-_FILER = re.compile(r", [A-Z][a-z]+(?: [A-Z]\.?)?\)")  # "(Ferguson, John)": a docket entry's filer
-_NEXT_ANY = re.compile(r"\s+([A-Za-z]+)")
-_ORG_BEFORE = re.compile(
-    r"\b(?:University|College|School|Institute|Bank|Diocese|Archdiocese|Museum|Hospital|Church|Port) [Oo]f\s+$"
-)
-_CAPTION_PARTY = re.compile(r"\s+v\.\s")  # "Wilson v. Filtrex": a party; a surname is a person there
-_NOT_TITLES = frozenset("st saint fort mount lake port jr sr".split())  # in ``_TITLES`` but not a person's title
 # "Monterey, Sonoma and Sacramento counties, Calif": names of counties listed before the word "counties"
 _COUNTIES_AFTER = re.compile(
     r"(?:,\s*[A-Z][A-Za-z.]*(?: [A-Z][A-Za-z.]*)?)*,?\s*"
     r"(?:(?:and|or)\s+[A-Z][A-Za-z.]*(?: [A-Z][A-Za-z.]*)?\s+)?[Cc]ounties\b"
 )
-_PLACE_AFTER = frozenset(
-    "County City Police Department Office Field Division Branch Council Board Mayor Sheriff School Schools Public "
-    "Housing Airport Metro Area Jail Court Superior Municipal Federal District Region Regional Detention".split()
-)
 _ZIP = re.compile(r",?\s*(?:[A-Z]{2}\.?\s+|D\.\s?C\.\s+)?\d{5}(?:-\d{4})?\b")
 _DATELINE_AFTER = re.compile(r"(?:,\s*[A-Z][A-Za-z.]*(?: [A-Z][A-Za-z.]*)?)?(?:\s+-\s|\s*[–—])")
-_STATE_KINDS = ("state", "territory")
-_LIST_SEP = re.compile(r"\s*(?:,|;|and|or|&)?\s*(?:and|or)?\s*$")
-# A bare homonym goes to its largest namesake when that one has 200,000+ people and 10x the next ("Dallas"
-# is Dallas, Texas, not Dallas, Oregon); "Springfield", "Jackson" and "Columbia" have no such namesake.
-DOMINANT_POPULATION = 200_000
-DOMINANCE = 10
-
-
-@dataclass(slots=True)
-class _Mention:
-    start: int
-    end: int
-    key: Key
-    qual: str | None = None
-    qual_at: int = -1  # offset of the qualifier's state form ("California" in "Berkeley, California")
-    qual_end: int = -1  # where that form ends
-    low_signal: str | None = None  # "address" | "dateline"
-    in_state_list: bool = False  # "Oregon, Washington and California": a list of states
-    qual_miss: bool = False  # followed by a state that has no place of this name ("Arlington, Va.")
-    county: int = -1  # with ``qual_miss``: the county of that name in that state ("Arlington County, VA"), if any
-    why_not: str | None = None  # set by ``_certain``: why the name is no place here (``_not_a_place``)
-    after: str | None = None  # the capitalised word that follows (``_NEXT_WORD``), set by ``_certain``
 
 
 @functools.cache
@@ -172,14 +144,36 @@ def _qualifier_re(forms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r",?\s*(" + alternation + r")(?![A-Za-z])")
 
 
-_QUALIFIER: list[Any] = [None, None]  # [state_forms, pattern]: hashing the 247-form tuple per document cost ~8 µs
+@functools.cache
+def _qualifier_by_char(forms: tuple[str, ...]) -> dict[str, re.Pattern[str]]:
+    """``_qualifier_re(forms)`` split by the forms' first character: the pattern for "N" holds only "N.Y.", "NY",
+    "New York"... Every form starts with a letter, none with a space or a comma, so ``,?\\s*`` takes the same text in
+    both and the one alternation that can match after it is that of its next character: the same match, without
+    trying 247 alternatives where a comma is followed by no state (~3 µs each)."""
+    firsts: dict[str, list[str]] = {}
+    for form in forms:
+        firsts.setdefault(form[0], []).append(form)
+    return {c: _qualifier_re(tuple(group)) for c, group in firsts.items()}
 
 
-def _qualifier(gaz: Gazetteer) -> re.Pattern[str]:
+_QUALIFIER: list[Any] = [None, None]  # [state_forms, patterns]: hashing the 247-form tuple per document cost ~8 µs
+
+
+def _qualifier(gaz: Gazetteer) -> dict[str, re.Pattern[str]]:
     if _QUALIFIER[0] is not gaz.state_forms:  # the same dict object: the same forms (the gazetteer is never mutated)
-        _QUALIFIER[:] = [gaz.state_forms, _qualifier_re(tuple(gaz.state_forms))]
-    pattern: re.Pattern[str] = _QUALIFIER[1]
-    return pattern
+        _QUALIFIER[:] = [gaz.state_forms, _qualifier_by_char(tuple(gaz.state_forms))]
+    patterns: dict[str, re.Pattern[str]] = _QUALIFIER[1]
+    return patterns
+
+
+def _qualifier_match(patterns: dict[str, re.Pattern[str]], text: str, pos: int) -> re.Match[str] | None:
+    """``_qualifier_re(forms).match(text, pos)``, with ``patterns = _qualifier(gaz)``."""
+    i = pos + 1 if text.startswith(",", pos) else pos
+    n = len(text)
+    while i < n and text[i].isspace():
+        i += 1
+    pattern = patterns.get(text[i : i + 1])
+    return pattern.match(text, pos) if pattern is not None else None
 
 
 _STATES: list[Any] = [None, None]  # [entries, {USPS code: index of the state, territory or DC}]
@@ -263,6 +257,8 @@ def _scan(
             span = text[start:end]
             if not (span[0].isupper() and " " not in span) and not _capitalised(span):  # the first test inlined
                 continue
+            if text.startswith(" of ", end) and span.endswith(_KIND_WORDS):
+                continue  # "the Oregon city of Portland": "Oregon" (a shorter hit at ``start``) locates Portland
         if exclude and _overlaps(start, end, exclude):
             continue
         out.append(_Mention(start, end, keys[idx]))
@@ -270,24 +266,8 @@ def _scan(
     return out
 
 
-def _prev_word(text: str, start: int) -> str | None:
-    """The word just before ``start`` (within 40 characters), as ``_PREV_WORD.search`` finds it."""
-    m = _PREV_DROW.match(text[max(0, start - 40) : start][::-1])
-    return m.group(1)[::-1] if m else None
-
-
-def _person_context(gaz: Gazetteer, text: str, start: int) -> bool:
-    word = _prev_word(text, start)
-    if word is None:
-        return False
-    if len(word) == 1 and word.isupper():  # an initial: "J. Washington"
-        return True
-    return (
-        word.lower() in _TITLES
-        or word.lower().removesuffix("s") in _TITLES
-        or (word[0].isupper() and word in gaz.first_names)
-        or (word.isupper() and len(word) > 2 and word.capitalize() in gaz.first_names)  # "ALBERT DUNCAN"
-    )
+_KIND_WORDS = (" city", " town", " village", " county")  # in lower case: "the Texas city of Houston"
+_KIND_HEADS = frozenset(w[1:5] for w in _KIND_WORDS)  # their first four letters, a cheap test before the regex
 
 
 def _qualify(gaz: Gazetteer, text: str, mentions: list[_Mention]) -> list[_Mention]:
@@ -300,10 +280,13 @@ def _qualify(gaz: Gazetteer, text: str, mentions: list[_Mention]) -> list[_Menti
     for k, m in enumerate(mentions):
         if m.start < consumed:
             continue
+        if m.key.flags & HAS_STATE and text[m.end + 1 : m.end + 5] in _KIND_HEADS and k + 1 < len(mentions):
+            if _state_of_place(gaz, text, m, mentions[k + 1]):  # "the Oregon city of Portland"
+                continue
         nxt_char = text[m.end : m.end + 1]
         q = (
-            qre.match(text, m.end)
-            if nxt_char == "," or nxt_char == " " and text[m.end + 1 : m.end + 3].isupper()
+            _qualifier_match(qre, text, m.end)
+            if not m.qual and (nxt_char == "," or nxt_char == " " and text[m.end + 1 : m.end + 3].isupper())
             else None
         )
         if q and k + 1 < len(mentions):
@@ -325,7 +308,7 @@ def _qualify(gaz: Gazetteer, text: str, mentions: list[_Mention]) -> list[_Menti
                 m.county = _county_named(gaz, m.key.text, state) if _alone(text, m.start, q.end()) else -1
                 if m.county >= 0:  # "Arlington, Va.": the qualifier locates the county, it is not a mention
                     m.qual, m.qual_at, m.qual_end, consumed = state, q.start(1), q.end(1), q.end()
-        tail = consumed if m.qual else m.end
+        tail = max(m.end, m.qual_end)  # after the qualifier ("Chicago, IL 60602"); "the Oregon city of" is before
         if _ZIP.match(text, tail):
             m.low_signal = "address"
         elif text[m.start : m.end].isupper():
@@ -334,83 +317,13 @@ def _qualify(gaz: Gazetteer, text: str, mentions: list[_Mention]) -> list[_Menti
             if (m.start <= lead or text[m.start - 1] == "\n") and _DATELINE_AFTER.match(text, tail):
                 m.low_signal = "dateline"
         out.append(m)
+    if text.find("ities of") >= 0:
+        _mark_city_lists(text, out)
     for a, b in zip(out, out[1:], strict=False):  # the flags first: cheaper than the regex, and the same conjunction
         if a.key.flags & b.key.flags & HAS_STATE and b.start - a.end < 8 and b.end - a.start < 200:
             if _LIST_SEP.fullmatch(text, a.end, b.start):
                 a.in_state_list = b.in_state_list = True
     return out
-
-
-_COUNTY_KEYS: list[Any] = [None, None]  # [keys, {folded text: key}]
-
-
-def _county_named(gaz: Gazetteer, name: str, state: str) -> int:
-    """The county (or parish) called ``name`` in ``state``, or -1: "arlington", "VA" -> Arlington County."""
-    if _COUNTY_KEYS[0] is not gaz.keys:
-        _COUNTY_KEYS[:] = [gaz.keys, {k.text: k for k in gaz.keys}]
-    by_text: dict[str, Key] = _COUNTY_KEYS[1]
-    for word in ("county", "parish"):
-        key = by_text.get(f"{name} {word}")
-        if key is not None:
-            for i, _form in key.candidates:
-                if gaz.entries[i].state == state and gaz.entries[i].kind == "county":
-                    return i
-    return -1
-
-
-_ORG_SUFFIXES = ("Inc", "LLC", "L.L.C", "LLP", "Corp", "Ltd")
-
-
-def _not_a_place(gaz: Gazetteer, text: str, m: _Mention) -> str | None:
-    """Why a bare mention names an organisation, a foreign place or a docket entry's filer, or None. Each rule's
-    regex runs only where a plain string test on the characters around the name says it can match (this runs for
-    every mention)."""
-    explicit = m.key.candidates[0][1] == EXPLICIT
-    end = m.end
-    if not explicit and not m.key.flags & HAS_STATE:  # not a state: "Mississippi law" is the state's law
-        if m.after is not None:  # the capitalised word that follows ("Law", "Foundation")
-            org = m.after in _ORG_AFTER
-        else:  # "BENBROOK LAW GROUP"
-            nxt = _NEXT_ANY.match(text, end) if text[end + 1 : end + 2].isupper() else None
-            org = nxt is not None and nxt.group(1).capitalize() in _ORG_AFTER
-        if org:
-            return "name_of_institution"
-        if m.start >= 2 and text.startswith("f ", m.start - 2):
-            if _ORG_BEFORE.search(text, max(0, m.start - 24), m.start):
-                return "name_of_institution"  # "University of Cincinnati"
-        if m.key.flags & PERSON and (
-            _CAPTION_PARTY.match(text, end) or text.endswith(("v. ", "V. "), max(0, m.start - 3), m.start)
-        ):
-            return "person"  # "Wilson v. Filtrex Service Group"
-        if m.start >= 3 and text[m.start - 2] == ".":
-            word = _prev_word(text, m.start)  # "BRADLEY A. BENBROOK": after an initial
-            if word is not None and len(word) == 1 and word.isupper():
-                return "person"
-        if m.after is not None and len(m.key.candidates) == 1 and not m.key.flags and m.after not in _PLACE_AFTER:
-            word = _prev_word(text, m.start)  # "Judge Sidney Thomas" (flagged names: ``_resolve``'s person rules)
-            if word is not None and word.lower() in _TITLES and word.lower() not in _NOT_TITLES:
-                return "person"
-        if m.start and text[m.start - 1] == "(" and _FILER.match(text, end):
-            return "person"
-    tail = text[end : end + 8]  # "Mishcon De Reya New York LLP", "Heartbeat of Miami, Inc."
-    if ("Inc" in tail or "LL" in tail or "Corp" in tail or "Ltd" in tail) and _ORG_SUFFIX.match(text, end):
-        return "name_of_institution"
-    province = text.find("rovince", max(0, m.start - 20), end + 12) >= 0
-    if (tail[:1] == "," or province) and _FOREIGN_AFTER.match(text, end):
-        return "foreign_place"
-    if province and _FOREIGN_BEFORE.search(text, max(0, m.start - 20), m.start):
-        return "foreign_place"
-    return None
-
-
-_PROPER_BEFORE = re.compile(r"[A-Z][A-Za-z]*\s$")
-_PROPER_AFTER = re.compile(r"\.?\s+[A-Z][a-z]")
-
-
-def _alone(text: str, start: int, qual_end: int) -> bool:
-    """Whether "Name, State" stands alone, not inside a longer proper name: "American Airlines Federal Credit Union,
-    Arkansas Federal Credit Union" names no county; "police in Arlington, Va. said" does."""
-    return not _PROPER_BEFORE.search(text, max(0, start - 20), start) and not _PROPER_AFTER.match(text, qual_end)
 
 
 def _certain(gaz: Gazetteer, text: str, m: _Mention) -> int | None:
@@ -428,7 +341,7 @@ def _certain(gaz: Gazetteer, text: str, m: _Mention) -> int | None:
     if not m.qual and cands[0][1] != EXPLICIT:
         listed = _COUNTIES_AFTER.match(text, m.end) if text.find("ounties", m.end, m.end + 90) >= 0 else None
         if listed:  # "Monterey, Sonoma and Sacramento counties, Calif.": the county of each name in that state
-            q = _qualifier(gaz).match(text, listed.end())
+            q = _qualifier_match(_qualifier(gaz), text, listed.end())
             states = {gaz.entries[i].state for i, _ in cands}  # else the state of the place of that name
             state = gaz.state_forms[q.group(1)] if q else states.pop() if len(states) == 1 else None
             if state is not None:
@@ -437,7 +350,7 @@ def _certain(gaz: Gazetteer, text: str, m: _Mention) -> int | None:
     if m.qual:
         inq = [i for i, _ in cands if gaz.entries[i].state == m.qual and gaz.entries[i].kind not in _STATE_KINDS]
         return max(inq, key=lambda i: gaz.entries[i].population)
-    if len(cands) == 1 and (cands[0][1] == EXPLICIT or m.key.flags & ~HAS_STATE == 0):
+    if len(cands) == 1 and (cands[0][1] == EXPLICIT or m.key.flags & ~HAS_STATE == 0 and cands[0][1] == BARE):
         if cands[0][1] != EXPLICIT and _INITIAL_AFTER.match(text, m.end):
             return None  # "Sidney R. Thomas": a person (``_resolve`` says so)
         return cands[0][0]
@@ -470,6 +383,8 @@ def _resolve(
             return inctx[0], "explicit+state"
         top = prominent(explicit, gaz=gaz) if not inctx else None
         return (top, "prominence") if top is not None else (None, "ambiguous")
+    if cands[0][1] == COUNTY_NAME:
+        return _county_by_name(gaz, text, m, ctx, lenient)
     party = parties.get(m.key.text, -1)
     if party >= 0 and any(entries[i].state == entries[party].state for i, f in cands if f == BARE):
         return party, "party"  # "Santa Clara" in a document that names the County of Santa Clara
@@ -489,7 +404,7 @@ def _resolve(
     if states:
         st = states[0]
         same = [i for i in ids if i != st and entries[i].state == entries[st].state]
-        if same and any(i in explicit_ids for i in same):
+        if same and (m.city_list or any(i in explicit_ids for i in same)):
             return same[0], "place_cue"
         if flags & SURNAME and entries[st].state not in ctx and not lenient and not m.in_state_list:
             return None, "needs_state_context"
@@ -561,8 +476,11 @@ def find_jurisdictions(
             explicit_ids.add(i)
     parties = _parties(gaz, explicit_ids) if pending and explicit_ids else {}
     dropped: dict[str, list[str]] = {}
-    for m in pending:
-        i, why = _resolve(gaz, text, m, ctx, explicit_ids, lenient, parties)
+    outcomes = [(m, *_resolve(gaz, text, m, ctx, explicit_ids, lenient, parties)) for m in pending]
+    people = {m.key.text for m, _, why in outcomes if why == "person"}
+    for m, i, why in outcomes:
+        if i is not None and people and m.key.text in people and _person_name(m):
+            i, why = None, "person"  # "Wilson v. Filtrex ... by Scott Avery Wilson": a person all through
         if i is None:
             dropped.setdefault(why, []).append(text[m.start : m.end])
         else:

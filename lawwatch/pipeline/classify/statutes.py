@@ -109,13 +109,18 @@ def _free(taken: list[tuple[int, int]], start: int, end: int) -> bool:
     return not any(s < end and start < e for s, e in taken)
 
 
+_AFTER_SEC = ("t", "s", ".")
+
+
 def _keyword_positions(text: str, lowered: str) -> list[int]:
-    """Where a bare section can start: "§" and the word "sec..." (found with str.find, not a regex scan)."""
+    """Where a bare section can start: "§" and the word "sect", "secs" or "sec." (found with str.find, not a regex
+    scan): every keyword of ``_RE_BARE`` but "§" is one of those, so "security", "second" and "secretary" are skipped
+    before the regex."""
     out = []
     for needle, hay in (("§", text), ("sec", lowered)):
         pos = hay.find(needle)
         while pos >= 0:
-            if pos == 0 or not hay[pos - 1].isalnum() or needle == "§":
+            if needle == "§" or (pos == 0 or not hay[pos - 1].isalnum()) and hay[pos + 3 : pos + 4] in _AFTER_SEC:
                 out.append(pos)
             pos = hay.find(needle, pos + 1)
     out.sort()
