@@ -186,7 +186,8 @@ def archive_rows(r: dict[str, Any]) -> list[Row]:
         rows.append(
             Row(
                 bench,
-                f"search p95 at {size(n)}: {s['shape']} ({s['hits']:,} hits) vs LIKE",
+                f"search p95 at {size(n)}: {s['shape']} ({'about ' if s.get('total_is_estimate') else ''}"
+                f"{s['hits']:,} hits) vs LIKE",
                 f"{s['p95_ms']:,.1f} ms",
                 f"{like:,.1f} ms",
                 ratio(s["p95_ms"], like),
@@ -572,7 +573,7 @@ def plan(quick: bool, full_1m: bool, pg_url: str = PG_URL, root: Path = ROOT) ->
             t["archive"],
             archive_rows,
             precheck=lambda: postgres_unavailable(pg_url),
-            cleanup=lambda: drop_schemas(pg_url, (PG_SCHEMA, f"{PG_SCHEMA}_floor")),
+            cleanup=lambda: drop_schemas(pg_url, (PG_SCHEMA, f"{PG_SCHEMA}_floor", f"{PG_SCHEMA}_floor_documents")),
         ),
         Bench("alerts", "bench.alerts_bench", (*s.alerts, "--pg-url", pg_url), t["alerts"], alerts_rows),
         Bench("start-up", "bench.startup_bench", s.startup, t["start-up"], startup_rows),

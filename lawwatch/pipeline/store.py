@@ -9,28 +9,40 @@ whatever else must happen atomically with the documents (the alert outbox, the c
 one.
 
 Several writers at once (two crawls, a crawl and an import) converge without errors: new documents are inserted with
-``INSERT … ON CONFLICT DO NOTHING`` and an update applies only if the row still has the content hash it was read
-with (``UPDATE … WHERE content_hash = <read>``). A document another writer stored or changed in between is read
+``INSERT … ON CONFLICT DO NOTHING`` (on PostgreSQL a ``COPY`` in a savepoint first, that insert when another writer
+stored one of them meanwhile) and an update applies only if the row still has the content hash it was read with
+(``UPDATE … WHERE content_hash = <read>``). A document another writer stored or changed in between is read
 again and compared once more, so the loser of a race sees ``unchanged`` (or ``updated`` when its text differs) and
 the winner alone writes the version, the tags and (through ``after_store``) the alert outbox rows. Every other table
 is written with upserts. Rows are written in a fixed order (by URL, by id, by key) so that two PostgreSQL
 transactions never wait on each other in a cycle.
+
+Per batch (issue 15: store within 0.9 of writing the same rows raw): one ``SELECT`` of the identities and hashes of
+the documents it matches (the full rows only of those that change); new documents, their tags and their
+``document_sources`` rows straight through the driver, no ORM objects and no SQLAlchemy work per value: ``COPY`` on
+PostgreSQL (ids drawn from the sequence in one statement), multi-row ``INSERT … RETURNING`` and ``executemany`` on
+SQLite; each value converted as its column type binds it (:func:`lawwatch.pipeline.bulk.converters`).
 
 ``record_sightings`` / ``source_state_of`` write and read the per-source crawl state (``source_state``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
-from sqlalchemy import Table, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import Table, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.sql import ColumnElement
 
 from lawwatch.errors import ArchiveError
+from lawwatch.pipeline.bulk import converted, converters, copy_rows, is_postgres, sqlite_run
 from lawwatch.pipeline.models import (
     Document,
     DocumentJurisdiction,
@@ -47,6 +59,9 @@ if TYPE_CHECKING:
 
 Outcome = Literal["new", "updated", "unchanged"]
 DOCUMENTS = cast(Table, Document.__table__)
+SOURCES = cast(Table, DocumentSource.__table__)
+PLACES = cast(Table, DocumentJurisdiction.__table__)
+CITES = cast(Table, DocumentStatute.__table__)
 _CHUNK = 400  # keeps IN lists and multi-row VALUES well under every backend's bound-parameter limit
 _RACE_ROUNDS = 5  # reads again of documents other writers stored meanwhile, before giving up
 
@@ -94,6 +109,9 @@ def _identity(doc: NormalizedDocument) -> list[tuple[str, Any]]:
 
 def _split_duplicates(docs: Sequence[NormalizedDocument]) -> list[Sequence[NormalizedDocument]]:
     """Split a batch where an identity repeats, so later copies are compared with the stored earlier ones."""
+    every = [key for doc in docs for key in _identity(doc)]
+    if len(set(every)) == len(every):  # the usual batch: nothing repeats
+        return [docs] if docs else []
     parts: list[Sequence[NormalizedDocument]] = []
     seen: set[tuple[str, Any]] = set()
     start = 0
@@ -107,21 +125,72 @@ def _split_duplicates(docs: Sequence[NormalizedDocument]) -> list[Sequence[Norma
     return [p for p in parts if p]
 
 
-def _existing(session: Session, docs: Sequence[NormalizedDocument]) -> dict[tuple[str, Any], Document]:
-    """The stored documents ``docs`` would match, by identity; read afresh (another writer may have changed rows
-    this session loaded before)."""
-    urls = [d.url for d in docs if d.url]
-    pairs = [(d.source, d.external_id) for d in docs if d.external_id]
-    found: dict[tuple[str, Any], Document] = {}
-    conditions = [Document.url.in_(chunk) for chunk in _chunks(urls)]
-    conditions += [tuple_(Document.source, Document.external_id).in_(chunk) for chunk in _chunks(pairs)]
+# what the store compares of a stored document, and what it keeps of one it changes (Core rows, no ORM objects)
+_IDENTITY = tuple(DOCUMENTS.c[name] for name in ("id", "source", "url", "external_id", "content_hash"))
+_STORED = (
+    *(DOCUMENTS.c[name] for name in ("id", "source", "url", "external_id", "content_hash", "title", "body_text")),
+    DOCUMENTS.c["metadata"].label("meta"),
+    DOCUMENTS.c.fetched_at,
+    DOCUMENTS.c.published_at,
+)
+
+
+def _existing(session: Session, docs: Sequence[NormalizedDocument]) -> dict[tuple[str, Any], Any]:
+    """The stored documents (rows of ``_IDENTITY``) ``docs`` would match, by identity; read afresh in one statement
+    per few thousand documents. (source, external id) pairs are asked as ``source = ? AND external_id IN (...)``
+    per source: SQLite answers a row-value ``IN`` of pairs with a scan of the whole table."""
+    urls = sorted({d.url for d in docs if d.url})
+    keys: dict[str, set[str]] = defaultdict(set)
+    for doc in docs:
+        if doc.external_id:
+            keys[doc.source].add(doc.external_id)
+    found: dict[tuple[str, Any], Any] = {}
+    for row in (_existing_sqlite if not is_postgres(session) else _existing_core)(session, urls, keys):
+        if row.url:
+            found[("url", row.url)] = row
+        if row.external_id:
+            found[("key", (row.source, row.external_id))] = row
+    return found
+
+
+class _Found(NamedTuple):
+    id: int
+    source: str
+    url: str | None
+    external_id: str | None
+    content_hash: str
+
+
+def _existing_core(session: Session, urls: list[str], keys: dict[str, set[str]]) -> Iterable[Any]:
+    table = DOCUMENTS
+    conditions: list[ColumnElement[bool]] = [table.c.url.in_(chunk) for chunk in _chunks(urls)]
+    for source, ids in sorted(keys.items()):
+        conditions += [and_(table.c.source == source, table.c.external_id.in_(c)) for c in _chunks(sorted(ids))]
     for chunk in _chunks(conditions, 8):
-        query = select(Document).where(or_(*chunk)).execution_options(populate_existing=True)
-        for row in session.scalars(query):
-            if row.url:
-                found[("url", row.url)] = row
-            if row.external_id:
-                found[("key", (row.source, row.external_id))] = row
+        yield from session.execute(select(*_IDENTITY).where(or_(*chunk)))
+
+
+def _existing_sqlite(session: Session, urls: list[str], keys: dict[str, set[str]]) -> Iterable[_Found]:
+    """``_existing_core``'s statements written out for the driver (SQLAlchemy's work per value in an ``IN`` list
+    costs as much as SQLite's lookups)."""
+    conditions: list[tuple[str, list[str]]] = [
+        (f"url IN ({', '.join('?' * len(chunk))})", list(chunk)) for chunk in _chunks(urls)
+    ]
+    for source, ids in sorted(keys.items()):
+        for chunk in _chunks(sorted(ids)):
+            conditions.append((f"(source = ? AND external_id IN ({', '.join('?' * len(chunk))}))", [source, *chunk]))
+    for part in _chunks(conditions, 8):
+        where = " OR ".join(condition for condition, _ in part)
+        statement = f"SELECT id, source, url, external_id, content_hash FROM documents WHERE {where}"
+        for row in sqlite_run(session, statement, [value for _, values in part for value in values]):
+            yield _Found(*row)
+
+
+def _details(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    """The rows of ``_STORED`` of the stored documents ``ids`` (those about to change), by id."""
+    found: dict[int, Any] = {}
+    for chunk in _chunks(sorted(ids)):
+        found.update((row.id, row) for row in session.execute(select(*_STORED).where(DOCUMENTS.c.id.in_(chunk))))
     return found
 
 
@@ -151,7 +220,7 @@ def document_row(doc: NormalizedDocument, now: datetime) -> dict[str, Any]:
 
 def _insert(session: Session) -> Any:
     """The dialect's ``insert`` (with ``on_conflict_do_nothing`` / ``on_conflict_do_update``)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return postgresql.insert if is_postgres(session) else sqlite.insert
 
 
 def _insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -188,58 +257,43 @@ def write_tags(session: Session, pairs: Sequence[tuple[int, Classification | Non
             session.execute(delete(DocumentJurisdiction).where(DocumentJurisdiction.document_id.in_(chunk)))
             session.execute(delete(DocumentStatute).where(DocumentStatute.document_id.in_(chunk)))
     places: dict[str, dict[str, Any]] = {}
-    links: list[dict[str, Any]] = []
-    cites: list[dict[str, Any]] = []
+    links: list[tuple[Any, ...]] = []
+    cites: list[tuple[Any, ...]] = []
     for doc_id, tags in pairs:
         if tags is None:
             continue
         for j in tags.jurisdictions:
             places[j.id] = {"id": j.id, "name": j.name, "kind": j.kind, "state": j.state}
-            links.append(
-                {
-                    "document_id": doc_id,
-                    "jurisdiction_id": j.id,
-                    "mentions": j.mentions,
-                    "first_offset": j.first,
-                    "role": getattr(j, "role", "named"),
-                }
-            )
+            links.append((doc_id, j.id, j.mentions, j.first, getattr(j, "role", "named")))
         for s in tags.statutes:
-            cites.append(
-                {
-                    "document_id": doc_id,
-                    "title": s.title,
-                    "section": s.section,
-                    "subsection": s.subsection,
-                    "text": s.text,
-                    "start": s.start,
-                    "end": s.end,
-                }
-            )
+            cites.append((doc_id, s.title, s.section, s.subsection, s.text, s.start, s.end))
     if places:
-        _insert_ignore(session, Jurisdiction.__table__, [places[k] for k in sorted(places)])
-    tables = (cast(Table, DocumentJurisdiction.__table__), cast(Table, DocumentStatute.__table__))
-    for table, rows in zip(tables, (links, cites), strict=True):
-        for chunk in _chunks(rows):
-            session.execute(insert(table), list(chunk))
+        _insert_places(session, [places[k] for k in sorted(places)])
+    copy_rows(session, PLACES, ("document_id", "jurisdiction_id", "mentions", "first_offset", "role"), links)
+    copy_rows(session, CITES, ("document_id", "title", "section", "subsection", "text", "start", "end"), cites)
+
+
+def _insert_places(session: Session, rows: list[dict[str, Any]]) -> None:
+    """``jurisdictions`` rows not stored yet; PostgreSQL: one statement over arrays (not a statement per row)."""
+    if not is_postgres(session):
+        _insert_ignore(session, Jurisdiction.__table__, rows)
+        return
+    columns = ("id", "name", "kind", "state")
+    arrays = ", ".join(f"CAST(:{c} AS text[])" for c in columns)
+    statement = (
+        f"INSERT INTO jurisdictions ({', '.join(columns)}) SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"
+    )
+    session.execute(text(statement), {c: [row[c] for row in rows] for c in columns})
 
 
 def _insert_new(session: Session, fresh: Sequence[NormalizedDocument], now: datetime) -> list[int | None]:
-    """Insert new documents in multi-row ``INSERT … ON CONFLICT DO NOTHING`` statements, in URL order; ids come back
-    matched by identity, not by row order (an ordered RETURNING would make SQLAlchemy insert row by row on SQLite).
-    None for a document that another writer stored since it was read (the caller reads it again)."""
-    ids: dict[tuple[str | None, str, str | None], int] = {}
+    """Insert new documents in URL order; None for a document that another writer stored since it was read (the
+    caller reads it again). PostgreSQL: one ``COPY`` with ids taken from the sequence beforehand, in a savepoint;
+    when another writer stored one of them meanwhile (a unique violation), back to the savepoint and the way
+    SQLite always takes: multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (ids matched by identity, not by
+    row order: an ordered RETURNING would make SQLAlchemy insert row by row on SQLite)."""
     keyed = sorted((d for d in fresh if d.url or d.external_id), key=_write_order)
-    table = DOCUMENTS
-    maker = _insert(session)
-    for chunk in _chunks(keyed):
-        stmt = (
-            maker(table)
-            .on_conflict_do_nothing()
-            .returning(table.c.id, table.c.url, table.c.source, table.c.external_id)
-        )
-        for row in session.execute(stmt, [document_row(d, now) for d in chunk]):
-            ids[(row.url, row.source, row.external_id)] = row.id
+    ids = (_copy_new if is_postgres(session) else _insert_sqlite)(session, keyed, now)
     found: list[int | None] = []
     for doc in fresh:
         if doc.url or doc.external_id:
@@ -247,6 +301,80 @@ def _insert_new(session: Session, fresh: Sequence[NormalizedDocument], now: date
         else:  # no identity at all: cannot be deduplicated, inserted one by one in order
             found.append(session.scalars(insert(Document).returning(Document.id), [_document_values(doc, now)]).one())
     return found
+
+
+_Ids = dict[tuple[str | None, str, str | None], int]
+
+
+def _insert_returning(session: Session, keyed: Sequence[NormalizedDocument], now: datetime) -> _Ids:
+    ids: _Ids = {}
+    table = DOCUMENTS
+    stmt = (
+        _insert(session)(table)
+        .on_conflict_do_nothing()
+        .returning(table.c.id, table.c.url, table.c.source, table.c.external_id)
+    )
+    for chunk in _chunks(keyed):
+        for row in session.execute(stmt, [document_row(d, now) for d in chunk]):
+            ids[(row.url, row.source, row.external_id)] = row.id
+    return ids
+
+
+# the keys of ``document_row``, in order
+_NEW_COLUMNS: tuple[str, ...] = (
+    *("source", "url", "external_id", "title", "published_at", "fetched_at", "updated_at", "body_text"),
+    *("content_hash", "doc_type", "form", "metadata"),
+)
+
+
+def _new_row(doc: NormalizedDocument, now: datetime) -> tuple[Any, ...]:
+    """``document_row(doc, now)``'s values in the order of ``_NEW_COLUMNS``."""
+    return (
+        *(doc.source, doc.url, doc.external_id, doc.title, doc.published_at, doc.fetched_at, now, doc.body_text),
+        *(doc.content_hash, doc.doc_type, doc.form, dict(doc.metadata)),
+    )
+
+
+def _insert_sqlite(session: Session, keyed: Sequence[NormalizedDocument], now: datetime) -> _Ids:
+    """SQLite: ``_insert_returning`` straight through the driver (the same statement, without SQLAlchemy's work per
+    value)."""
+    ids: _Ids = {}
+    columns = ", ".join(f'"{name}"' for name in _NEW_COLUMNS)
+    one = f"({', '.join('?' * len(_NEW_COLUMNS))})"
+    conversions = converters(session, DOCUMENTS, _NEW_COLUMNS)
+    for chunk in _chunks(keyed):
+        values = converted([_new_row(d, now) for d in chunk], conversions)
+        statement = (
+            f"INSERT INTO documents ({columns}) VALUES {', '.join([one] * len(chunk))} "
+            "ON CONFLICT DO NOTHING RETURNING id, url, source, external_id"
+        )
+        for doc_id, url, source, external_id in sqlite_run(session, statement, [v for row in values for v in row]):
+            ids[(url, source, external_id)] = doc_id
+    return ids
+
+
+def _copy_new(session: Session, keyed: Sequence[NormalizedDocument], now: datetime) -> _Ids:
+    if not keyed:
+        return {}
+    import psycopg
+
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute("SAVEPOINT lawwatch_store_copy")
+    numbers = cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence('documents', 'id')) FROM generate_series(1, %s)", (len(keyed),)
+    ).fetchall()
+    ids = [number for (number,) in numbers]
+    try:
+        rows = [(doc_id, *_new_row(doc, now)) for doc_id, doc in zip(ids, keyed, strict=True)]
+        copy_rows(session, DOCUMENTS, ("id", *_NEW_COLUMNS), rows)
+    except DBAPIError as exc:
+        if not isinstance(exc.orig, psycopg.errors.UniqueViolation):
+            raise
+        cursor.execute("ROLLBACK TO SAVEPOINT lawwatch_store_copy")
+        cursor.execute("RELEASE SAVEPOINT lawwatch_store_copy")
+        return _insert_returning(session, keyed, now)
+    cursor.execute("RELEASE SAVEPOINT lawwatch_store_copy")
+    return {(doc.url, doc.source, doc.external_id): doc_id for doc_id, doc in zip(ids, keyed, strict=True)}
 
 
 def _write_order(doc: NormalizedDocument) -> tuple[str, str, str]:
@@ -257,12 +385,10 @@ def _folded(text: str) -> str:
     return " ".join(text.split())
 
 
-def _update_changed(
-    session: Session, changed: Sequence[tuple[Document, NormalizedDocument]], now: datetime
-) -> set[int]:
-    """Update each stored row to its changed document, in id order, only if the row still has the content hash it
-    was read with; keep the superseded text as a version. The ids of the rows updated (the others changed
-    meanwhile: the caller reads them again)."""
+def _update_changed(session: Session, changed: Sequence[tuple[Any, NormalizedDocument]], now: datetime) -> set[int]:
+    """Update each stored row (of ``_STORED``) to its changed document, in id order, only if the row still has the
+    content hash it was read with; keep the superseded text as a version. The ids of the rows updated (the others
+    changed meanwhile: the caller reads them again). A ``Document`` the session holds of an updated row is expired."""
     done: set[int] = set()
     versions: list[dict[str, Any]] = []
     for row, doc in sorted(changed, key=lambda pair: pair[0].id):
@@ -290,15 +416,19 @@ def _update_changed(
         if session.execute(statement).rowcount == 1:  # type: ignore[attr-defined]
             done.add(row.id)
             versions.append(version)
-        session.expire(row)
+        held = session.identity_map.get(identity_key(Document, row.id))
+        if held is not None:
+            session.expire(held)
     if versions:
         session.execute(insert(DocumentVersion), versions)
     return done
 
 
-def _store_unique(session: Session, docs: Sequence[NormalizedDocument], now: datetime) -> list[StoreResult]:
+def _store_unique(
+    session: Session, docs: Sequence[NormalizedDocument], now: datetime, created: set[int]
+) -> list[StoreResult]:
     """Store documents with distinct identities; a document another writer stored or changed after it was read is
-    read and compared again (up to ``_RACE_ROUNDS`` times)."""
+    read and compared again (up to ``_RACE_ROUNDS`` times). The ids of new documents are added to ``created``."""
     results: dict[int, StoreResult] = {}
     added: list[tuple[int, Classification | None]] = []
     replaced: list[tuple[int, Classification | None]] = []
@@ -306,10 +436,12 @@ def _store_unique(session: Session, docs: Sequence[NormalizedDocument], now: dat
     for _round in range(_RACE_ROUNDS):
         existing = _existing(session, [docs[i] for i in pending])
         fresh: list[int] = []
-        changed: list[tuple[int, Document]] = []
+        changed: list[tuple[int, Any]] = []
         for i in pending:
             doc = docs[i]
-            row = next((existing[k] for k in _identity(doc) if k in existing), None)
+            row = existing.get(("url", doc.url)) if doc.url else None
+            if row is None and doc.external_id:
+                row = existing.get(("key", (doc.source, doc.external_id)))
             if row is None:
                 fresh.append(i)
             elif row.content_hash == doc.content_hash:
@@ -317,6 +449,18 @@ def _store_unique(session: Session, docs: Sequence[NormalizedDocument], now: dat
             else:
                 changed.append((i, row))
         raced: list[int] = []
+        if changed:  # read what a version keeps of the documents that change (and see again whether they do)
+            details = _details(session, [row.id for _, row in changed])
+            still: list[tuple[int, Any]] = []
+            for i, row in changed:
+                doc, full = docs[i], details.get(row.id)
+                if full is None:  # deleted meanwhile
+                    raced.append(i)
+                elif full.content_hash == doc.content_hash:
+                    results[i] = StoreResult(full.id, "unchanged", doc.source, doc.url, doc.external_id)
+                else:
+                    still.append((i, full))
+            changed = still
         for i, doc_id in zip(fresh, _insert_new(session, [docs[i] for i in fresh], now), strict=True):
             doc = docs[i]
             if doc_id is None:
@@ -324,7 +468,7 @@ def _store_unique(session: Session, docs: Sequence[NormalizedDocument], now: dat
                 continue
             results[i] = StoreResult(doc_id, "new", doc.source, doc.url, doc.external_id, True)
             added.append((doc_id, doc.classification))
-        # read before the update expires the rows
+            created.add(doc_id)
         seen = [(i, row.id, _folded(row.body_text) != _folded(docs[i].body_text)) for i, row in changed]
         updated = _update_changed(session, [(row, docs[i]) for i, row in changed], now)
         for i, doc_id, body_changed in seen:
@@ -349,18 +493,35 @@ def store_documents(session: Session, docs: Sequence[NormalizedDocument]) -> lis
     """Upsert ``docs`` in the session's transaction; one :class:`StoreResult` per input, in input order."""
     now = datetime.now(UTC)
     results: list[StoreResult] = []
+    created: set[int] = set()
     for part in _split_duplicates(docs):
-        results.extend(_store_unique(session, part, now))
+        results.extend(_store_unique(session, part, now, created))
         session.flush()
-    record_sources(session, results, now)
+    record_sources(session, results, now, created=created)
     return results
 
 
-def record_sources(session: Session, results: Sequence[StoreResult], now: datetime | None = None) -> None:
+def record_sources(
+    session: Session, results: Sequence[StoreResult], now: datetime | None = None, *, created: Collection[int] = ()
+) -> None:
     """Upsert the (document, source) rows of ``document_sources``: the source's external id and URL for the
-    document (a value given replaces the stored one; None keeps it) and when it was last seen."""
+    document (a value given replaces the stored one; None keeps it) and when it was last seen. ``created``: ids of
+    documents this transaction inserted, which no other writer can have rows of: those rows are plainly inserted
+    (``COPY`` on PostgreSQL)."""
     seen_at = now or datetime.now(UTC)
-    rows = [
+    latest = {(r.document_id, r.source): r for r in results}
+    ordered = [latest[key] for key in sorted(latest)]
+    copy_rows(
+        session,
+        SOURCES,
+        ("document_id", "source", "external_id", "url", "first_seen_at", "last_seen_at"),
+        [
+            (r.document_id, r.source, r.external_id, r.url, seen_at, seen_at)
+            for r in ordered
+            if r.document_id in created
+        ],
+    )
+    known = [
         {
             "document_id": r.document_id,
             "source": r.source,
@@ -369,27 +530,23 @@ def record_sources(session: Session, results: Sequence[StoreResult], now: dateti
             "first_seen_at": seen_at,
             "last_seen_at": seen_at,
         }
-        for r in results
+        for r in ordered
+        if r.document_id not in created
     ]
-    if not rows:
+    if not known:
         return
-    table = cast(Table, DocumentSource.__table__)
-    latest = {(row["document_id"], row["source"]): row for row in rows}
-    ordered = [latest[key] for key in sorted(latest)]
-    maker = _insert(session)
-    for chunk in _chunks(ordered, _CHUNK // 6):
-        statement = maker(table).values(list(chunk))
-        excluded = statement.excluded
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[table.c.document_id, table.c.source],
-                set_={
-                    "external_id": func.coalesce(excluded.external_id, table.c.external_id),
-                    "url": func.coalesce(excluded.url, table.c.url),
-                    "last_seen_at": excluded.last_seen_at,
-                },
-            )
-        )
+    table = SOURCES
+    statement = _insert(session)(table)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.document_id, table.c.source],
+        set_={
+            "external_id": func.coalesce(excluded.external_id, table.c.external_id),
+            "url": func.coalesce(excluded.url, table.c.url),
+            "last_seen_at": excluded.last_seen_at,
+        },
+    )
+    session.execute(statement, known)
 
 
 def record_sightings(session: Session, sightings: Sequence[Sighting], now: datetime | None = None) -> None:
