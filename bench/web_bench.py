@@ -47,8 +47,7 @@ def cli_search(archive: Archive, flt: DocumentFilter, order: str = "relevance", 
     """What ``lawwatch search --json`` computes for ``flt`` (without starting a process)."""
     with archive.session() as s:
         result = search(s, filter=flt, order=order, limit=limit)  # type: ignore[arg-type]
-    hits = [h.as_dict() for h in result.hits]
-    return json.dumps({"query": flt.query, "total": result.total, "offset": 0, "hits": hits})
+    return json.dumps(result.as_dict(flt.query, 0))
 
 
 def cli_show(archive: Archive, doc_id: int) -> str:
@@ -112,8 +111,9 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     archive, needs_loading = open_bench_archive(args.url, args.n, args.schema, args.reuse)
     print(f"archive: {archive.engine.url.render_as_string(hide_password=True)} ({archive.dialect})")
     if needs_loading:
-        seconds, rate = load(archive, pools, args.n, args.batch, args.seed)
-        print(f"stored {args.n:,} documents in {seconds:.1f}s of store calls ({rate:,.0f}/s)")
+        progress = load(archive, pools, args.n, args.batch, args.seed)  # (stored so far, seconds so far) per batch
+        seconds = progress[-1][1]
+        print(f"stored {args.n:,} documents in {seconds:.1f}s of store calls ({args.n / seconds:,.0f}/s)")
         with archive.engine.begin() as conn:
             conn.execute(sa.text("ANALYZE"))
     real_places(archive)
@@ -166,6 +166,18 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
             "newest",
         ),
         ("search: common word 'immigration'", ["/?q=immigration"], [DocumentFilter(query="immigration")], "relevance"),
+        (
+            "search: common word, newest",
+            ["/?q=immigration&order=newest"],
+            [DocumentFilter(query="immigration")],
+            "newest",
+        ),
+        (
+            "search: common word + jurisdiction",
+            [f"/?q=immigration&jurisdiction={top}"],
+            [DocumentFilter(query="immigration", jurisdictions=(top,))],
+            "relevance",
+        ),
     ]
     rows = []
     for name, urls, filters, order in searches:

@@ -45,7 +45,16 @@ def test_import_of_nothing_but_bad_lines_fails(lawwatch: Lawwatch, tmp_path: Pat
 
 def test_search_json_filters_and_csv(loaded: Lawwatch) -> None:
     data = loaded.json("search", "1373", "--jurisdiction", "Cook County, IL", "--statute", "8 U.S.C. 1373")
-    assert isinstance(data, dict) and set(data) == {"query", "total", "offset", "hits"}
+    assert isinstance(data, dict) and set(data) == {
+        "query",
+        "total",
+        "total_exact",
+        "total_is_estimate",
+        "ranked_among",
+        "offset",
+        "hits",
+    }
+    assert data["total_exact"] is True and data["total_is_estimate"] is False
     titles = [h["title"] for h in data["hits"]]
     assert data["total"] == 3 and len(titles) == 3
     assert all("1373" in t for t in titles)

@@ -254,8 +254,9 @@ def test_jurisdiction_timeline_is_an_svg_of_linked_marks_grouped_by_case(site: S
 
 def test_api_documents_and_show_shapes(site: Site) -> None:
     result = site.json("/api/v1/documents?q=injunction&jurisdiction=Chicago&since=2017-01-01&until=2018-12-31")
-    assert set(result) == {"query", "total", "offset", "hits"}
+    assert set(result) == {"query", "total", "total_exact", "total_is_estimate", "ranked_among", "offset", "hits"}
     assert result["query"] == "injunction" and result["hits"]
+    assert (result["total_exact"], result["total_is_estimate"], result["ranked_among"]) == (True, False, None)
     for hit in result["hits"]:
         assert set(hit) == {"id", "published_at", "source", "doc_type", "title", "url", "score", "snippet"}
         assert "[" in hit["snippet"]

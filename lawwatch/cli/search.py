@@ -17,6 +17,8 @@ from lawwatch.errors import shown
 if TYPE_CHECKING:
     from rich.text import Text
 
+    from lawwatch.pipeline.search import SearchResult
+
 ROW_ID_MAX = 2**63 - 1  # the largest id (and offset) both backends take
 
 _MARK_ON, _MARK_OFF = "\x02", "\x03"  # snippet highlight markers for the terminal
@@ -66,7 +68,9 @@ def search(
 
     Words are ANDed; "quoted phrases", OR, -word (exclude) and word* (prefix) work too; a query may start with
     an excluded word (search -texas sanctuary). At most 256 words and 4 KB. An empty QUERY with filters lists the
-    matching documents, newest first.
+    matching documents, newest first. A word in very many documents is ranked among its newest 1,000 matches and
+    its total may be an estimate: the output says so ("about", and in --json "total_is_estimate" and
+    "ranked_among"); --order newest reaches every match.
 
     \b
     Example:
@@ -94,7 +98,7 @@ def search(
         )
     rows = [h.as_dict() for h in result.hits]
     if as_json:
-        emit_json({"query": query, "total": result.total, "offset": offset, "hits": rows})
+        emit_json(result.as_dict(query, offset))
     elif as_csv:
         import csv
 
@@ -102,7 +106,7 @@ def search(
         writer.writeheader()
         writer.writerows(rows)
     else:
-        _print_hits(query, result.total, rows, offset)
+        _print_hits(query, result, rows, offset)
 
 
 def _highlighted(snippet: str) -> Text:
@@ -123,12 +127,17 @@ def link(url: str, style: str = "") -> Text:
     return Text(url, style=Style.parse(style or "none") + Style(link=url))
 
 
-def _print_hits(query: str, total: int, rows: list[dict[str, Any]], offset: int) -> None:
+def _print_hits(query: str, result: SearchResult, rows: list[dict[str, Any]], offset: int) -> None:
     from rich.markup import escape
     from rich.text import Text
 
     out = console()
     if not rows:
+        if result.total:  # a page past the end (or past the ranked matches)
+            out.print(f"no hits on this page: {result.total_text} matches")
+            if result.note:
+                out.print(f"[dim]{escape(result.note.replace('order by newest', '--order newest'))}[/dim]")
+            return
         out.print(f"no documents match {escape(shown(query))}" if query else "no documents match")
         return
     for row in rows:
@@ -137,7 +146,9 @@ def _print_hits(query: str, total: int, rows: list[dict[str, Any]], offset: int)
         out.print(Text("    ") + _highlighted(row["snippet"] or ""), soft_wrap=True)
         where = link(row["url"], "dim") if row["url"] else Text(row["source"], style="dim")
         out.print(Text("    ") + where, soft_wrap=True)
-    out.print(f"[dim]{offset + 1}–{offset + len(rows)} of {total}[/dim]")
+    out.print(f"[dim]{offset + 1}–{offset + len(rows)} of {result.total_text}[/dim]")
+    if result.note:
+        out.print(f"[dim]{escape(result.note.replace('order by newest', '--order newest'))}[/dim]")
 
 
 @click.command(cls=LawwatchCommand)

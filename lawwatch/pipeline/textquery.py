@@ -10,7 +10,13 @@ Query syntax (the same on both backends)::
                             "immigration", whose stem is "immigr")
 
 A malformed query (an unbalanced ``"``, a dangling ``OR``, only exclusions) raises ``QueryError``; an empty or
-blank query parses to ``ParsedQuery.empty``. How the backends run a parsed query is in ``pipeline/search.py``.
+blank query parses to ``ParsedQuery.empty``. ``to_fts5`` and ``to_tsquery_sql`` render a parsed query for SQLite FTS5
+and PostgreSQL; how search runs them is in ``pipeline/search.py``.
+
+PostgreSQL's own ``websearch_to_tsquery`` reads a similar syntax but not this one: it has no prefixes (``sanct*``
+is the word ``sanct``) and its ``OR`` binds looser than the implicit AND (``sanctuary city OR county`` is
+``sanctuari & (citi | counti)`` here, ``(sanctuari & citi) | counti`` there, as PostgreSQL 15 answers); so each
+term stays its own bound ``plainto_tsquery``/``phraseto_tsquery``.
 
 ``text_matches(parsed, title, body)`` answers "would this document match" without an archive: it indexes the one
 document in an in-memory SQLite FTS5 table built exactly like the archive's (``FTS5_TOKENIZE``: Porter stemming
@@ -26,6 +32,7 @@ import re
 import sqlite3
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from lawwatch.errors import QueryError, shown
 
@@ -144,6 +151,34 @@ def to_fts5(parsed: ParsedQuery) -> str:
     if parsed.excluded:
         expr = f"({expr}) NOT (" + " OR ".join(_fts5_term(t) for t in parsed.excluded) + ")"
     return expr
+
+
+# --- PostgreSQL tsquery ---------------------------------------------------------------------------------------
+
+
+def to_tsquery_sql(parsed: ParsedQuery) -> tuple[str, dict[str, Any]]:
+    """A SQL expression building the tsquery for ``parsed`` from bound parameters, and those parameters (every term
+    is a parameter of ``plainto_tsquery``/``phraseto_tsquery``, so user text is never tsquery syntax)."""
+    params: dict[str, Any] = {}
+
+    def term_sql(term: Term) -> str:
+        name = f"t{len(params)}"
+        if term.prefix:
+            tokens = term.tokens
+            params[name] = " <-> ".join(tokens[:-1] + [tokens[-1] + ":*"])
+            return f"to_tsquery('english', :{name})"
+        params[name] = term.text
+        function = "phraseto_tsquery" if term.phrase or len(term.tokens) > 1 else "plainto_tsquery"
+        return f"{function}('english', :{name})"
+
+    ands = []
+    for group in parsed.groups:
+        terms = [term_sql(t) for t in group]
+        ands.append(terms[0] if len(terms) == 1 else "(" + " || ".join(terms) + ")")
+    expr = " && ".join(ands)
+    for term in parsed.excluded:
+        expr = f"({expr}) && !!{term_sql(term)}"
+    return expr, params
 
 
 # --- matching one document in memory ------------------------------------------------------------------------

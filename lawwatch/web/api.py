@@ -25,9 +25,13 @@ DbSession = Annotated[Session, Depends(session)]
 
 @router.get("/documents", summary="Search the archive")
 def documents(db: DbSession, params: Annotated[SearchParams, Depends(search_params)]) -> dict[str, Any]:
-    """Full-text search with filters: `{"query", "total", "offset", "hits": [{"id", "published_at", "source",
-    "doc_type", "title", "url", "score", "snippet"}]}`, as `lawwatch search --json` prints it (matches in the
-    snippet between `[` and `]`). An empty `q` lists the matching documents newest first."""
+    """Full-text search with filters: `{"query", "total", "total_exact", "total_is_estimate", "ranked_among",
+    "offset", "hits": [{"id", "published_at", "source", "doc_type", "title", "url", "score", "snippet"}]}`, as
+    `lawwatch search --json` prints it (matches in the snippet between `[` and `]`). An empty `q` lists the
+    matching documents newest first. `total_is_estimate`: `total` is an estimate ("about"), for a word in very many
+    documents; `total_exact` false: `total` is an estimate or a lower bound (a listing counts up to 10,000).
+    `ranked_among`: relevance ranked only the newest this many matches (null: all); pages stop there, and
+    `order=newest` reaches every match."""
     return result_to_dict(params, run(db, params))
 
 

@@ -38,7 +38,7 @@ def search_page(request: Request, db: DbSession, params: Params) -> HTMLResponse
     pages = {
         "previous": params.url(offset=max(params.offset - params.limit, 0)) if params.offset else None,
         "next": params.url(offset=params.offset + params.limit)
-        if params.offset + params.limit < result.total
+        if params.offset + params.limit < result.reachable
         else None,
     }
     counted = facets(db, params)
@@ -55,6 +55,7 @@ def search_page(request: Request, db: DbSession, params: Params) -> HTMLResponse
         description=params.filter.describe(),
         feed=params.url("/feeds/documents.atom"),
         api=params.url("/api/v1/documents"),
+        newest=params.url(order="newest"),
     )
 
 
