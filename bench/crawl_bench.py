@@ -20,8 +20,13 @@ Beside pages/s, CPU seconds per page: the crawl process's CPU time (user + syste
 lawwatch the whole CPU time of its ingest worker process (``resource.getrusage(RUSAGE_CHILDREN)`` once the worker is
 shut down; it starts and does all its work inside the window).
 
+``--profile DIR`` also writes cProfile statistics, on the CPU clock, of the timed lawwatch crawl: ``DIR/crawl.prof``
+(the crawl process, for the whole crawl) and ``DIR/worker.prof`` (the ingest worker after its warm-up). Profiling
+slows both several times: its figures are for finding where time goes, not for the ratios.
+
 Example:
     .venv/bin/python bench/crawl_bench.py --releases 5000 --concurrency 16
+    .venv/bin/python bench/crawl_bench.py --releases 2000 --profile /tmp/crawl-profile
 """
 
 from __future__ import annotations
@@ -89,8 +94,46 @@ def _window(pages: int, children_cpu: float) -> dict[str, Any]:
     return {"pages": pages, "seconds": seconds, "cpu_s": cpu, "worker_cpu_s": children_cpu}
 
 
-def run_full(settings: str) -> dict[str, Any]:
-    """(child) One lawwatch crawl of ``doj_news`` with politeness off: its SourceResult as JSON, and the window."""
+def _profiled_warm_up(log: bool, out: str) -> None:
+    """(ingest worker, with ``--profile``) The worker's own warm-up, then cProfile on until the worker exits."""
+    import atexit
+    import cProfile
+
+    from lawwatch.crawler.worker import warm_up
+
+    warm_up(log)
+    profile = cProfile.Profile(time.process_time)
+    profile.enable()
+
+    def dump() -> None:
+        profile.disable()
+        profile.dump_stats(out)
+
+    atexit.register(dump)
+
+
+def _profile_worker(out: str) -> None:
+    """(child) Start the crawl's ingest worker with :func:`_profiled_warm_up`."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from lawwatch.crawler import pipelines
+
+    def acquire(cls: Any, log: bool = True) -> ProcessPoolExecutor:
+        if cls.executor is None:
+            context = multiprocessing.get_context("spawn")
+            cls.executor = ProcessPoolExecutor(
+                1, mp_context=context, initializer=_profiled_warm_up, initargs=(log, out)
+            )
+        cls.users += 1
+        return cls.executor
+
+    pipelines._SharedWorker.acquire = classmethod(acquire)  # type: ignore[method-assign,assignment]
+
+
+def run_full(settings: str, profile: str | None = None) -> dict[str, Any]:
+    """(child) One lawwatch crawl of ``doj_news`` with politeness off: its SourceResult as JSON, and the window;
+    with ``profile`` (a directory), cProfile statistics of both processes written there."""
     from scrapy import signals
 
     from lawwatch.config import load_config
@@ -112,7 +155,15 @@ def run_full(settings: str) -> dict[str, Any]:
     pipelines.ArchivePipeline._stored = counted  # type: ignore[method-assign]
     config = load_config(settings)
     children = _cpu(resource.RUSAGE_CHILDREN)
-    result = run_crawl(config, list(config.sources), politeness=False, log_level="ERROR")[0]
+    if profile is None:
+        result = run_crawl(config, list(config.sources), politeness=False, log_level="ERROR")[0]
+    else:
+        import cProfile
+
+        _profile_worker(str(Path(profile) / "worker.prof"))
+        with cProfile.Profile(time.process_time) as crawl_profile:
+            result = run_crawl(config, list(config.sources), politeness=False, log_level="ERROR")[0]
+        crawl_profile.dump_stats(str(Path(profile) / "crawl.prof"))
     worker = _cpu(resource.RUSAGE_CHILDREN) - children  # the ingest worker, shut down when the spider closed
     return {**result.as_dict(), "open_close_seconds": result.seconds, **_window(result.pages, worker)}
 
@@ -179,11 +230,12 @@ def main() -> None:
     parser.add_argument("--releases", type=int, default=5000, help="synthetic releases added to the mirror")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight (both crawls)")
     parser.add_argument("--json", action="store_true", help="print only the report, as one JSON object on one line")
+    parser.add_argument("--profile", metavar="DIR", help="write cProfile statistics of the timed lawwatch crawl here")
     parser.add_argument("--child", choices=["full", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--arg", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child == "full":
-        print(json.dumps(run_full(args.arg)))
+        print(json.dumps(run_full(args.arg, args.profile)))
         return
     if args.child == "bare":
         print(json.dumps(run_bare(args.arg, args.concurrency)))
@@ -201,7 +253,10 @@ def main() -> None:
         _child("--child", "bare", "--arg", start_url, "--concurrency", str(args.concurrency))
         bare = _child("--child", "bare", "--arg", start_url, "--concurrency", str(args.concurrency))
         served = mirror.requests()
-        first = _child("--child", "full", "--arg", str(settings))
+        profile = ["--profile", str(Path(args.profile).resolve())] if args.profile else []
+        if args.profile:
+            Path(args.profile).mkdir(parents=True, exist_ok=True)
+        first = _child("--child", "full", "--arg", str(settings), *profile)
         first_requests = mirror.requests() - served
         served = mirror.requests()
         second = _child("--child", "full", "--arg", str(settings))
@@ -230,6 +285,8 @@ def main() -> None:
             "cpu_s": round(first["cpu_s"], 2),
             "worker_cpu_s": round(first["worker_cpu_s"], 2),
             "cpu_ms_per_page": round(1000 * full_cpu, 2),
+            "crawl_process_cpu_ms_per_page": round(1000 * (first["cpu_s"] - first["worker_cpu_s"]) / first["pages"], 2),
+            "worker_cpu_ms_per_page": round(1000 * first["worker_cpu_s"] / first["pages"], 2),
             "new": first["new"],
             "status": first["status"],
         },

@@ -307,3 +307,29 @@ def test_scrapy_error_lines_go_to_debug_and_an_item_pipeline_failure_is_recorded
     assert formatter.item_error(item, RuntimeError("boom"), None, None)["level"] == logging.DEBUG
     assert _messages(crawler) == ["storing https://www.justice.gov/opa/pr/x failed in the item pipeline (RuntimeError)"]
     assert scrapy_settings(Config(), MIRROR)["LOG_FORMATTER"] == "lawwatch.crawler.failures.QuietLogFormatter"
+
+
+def test_no_spider_callback_is_a_generator_that_returns_a_value() -> None:
+    """Scrapy's own run-time check, which the crawl settings turn off (WARN_ON_GENERATOR_RETURN_VALUE: it parses the
+    callback's source again on most responses), run once over every spider's methods here instead."""
+    import inspect
+    import pkgutil
+    from importlib import import_module
+
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    import lawwatch.crawler.spiders
+
+    assert scrapy_settings(Config(), MIRROR)["WARN_ON_GENERATOR_RETURN_VALUE"] is False
+    checked = []
+    for module_info in pkgutil.iter_modules(lawwatch.crawler.spiders.__path__):
+        module = import_module(f"lawwatch.crawler.spiders.{module_info.name}")
+        for spider in vars(module).values():
+            if not (
+                inspect.isclass(spider) and issubclass(spider, LawwatchSpider) and spider.__module__ == module.__name__
+            ):
+                continue
+            for name, method in inspect.getmembers(spider, inspect.isgeneratorfunction):
+                assert not is_generator_with_return_value(method), f"{spider.__name__}.{name} returns a value"
+                checked.append(f"{spider.__name__}.{name}")
+    assert "DojNewsSpider.parse_listing" in checked and "DojNewsSpider.parse_release" in checked

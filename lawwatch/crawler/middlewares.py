@@ -78,7 +78,8 @@ def record_for(spider: Any, message: str, *, warning: bool = False) -> None:
 
 
 def _is_robots(request: Request) -> bool:
-    return urlsplit(request.url).path.endswith("/robots.txt")
+    url = request.url
+    return "/robots.txt" in url and urlsplit(url).path.endswith("/robots.txt")  # (splits only a likely one)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -214,8 +215,11 @@ class AddressCheckMiddleware:
 
     async def process_request(self, request: Request) -> None:
         source = crawl_context(self.crawler).source
+        has_credentials = b"Authorization" in request.headers
+        if source.local and not has_credentials:
+            return None  # (the common case of a mirror crawl, without splitting the URL)
         scheme, host, port = _origin(request.url)
-        if b"Authorization" in request.headers and (scheme, host, port) != ("https", *_origin(source.base_url)[1:]):
+        if has_credentials and (scheme, host, port) != ("https", *_origin(source.base_url)[1:]):
             del request.headers[b"Authorization"]
             record_warning(self.crawler, f"{request.url}: credentials not sent (only over https to {source.base_url})")
         if source.local or not host or _special_address(host) or ip_of(host) is not None:

@@ -8,39 +8,38 @@ CPU-heavy classification runs on another core than downloading and parsing. One 
 in order. The worker's only configuration is the picklable ``IngestSettings`` of the spider's ``CrawlContext``, sent
 with each batch. Outcomes are counted on the crawler's stats (``lawwatch/new``, ``/updated``, ``/unchanged``); an
 item that cannot be normalized or classified is an error of its own (also counted in ``lawwatch/item_errors``), and
-the rest of its batch is stored; the items of a batch that failed are counted in ``lawwatch/lost``.
+the rest of its batch is stored; the items of a batch that failed are counted in ``lawwatch/lost``. What runs in the
+worker is in ``crawler/worker.py``, which imports no Scrapy (the spawned worker imports only what it runs).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-import logging
 import multiprocessing
-import os
-import threading
 from collections import Counter
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
 from lawwatch.crawler.context import crawl_context
 from lawwatch.crawler.items import DocumentItem
-from lawwatch.crawler.logs import quiet_worker
 from lawwatch.crawler.middlewares import record_error, record_warning
-from lawwatch.errors import ArchiveError
-from lawwatch.pipeline.db import Archive, open_archive
-from lawwatch.pipeline.ingest import IngestSettings, classify_document, describe_error, ingest_isolated
-from lawwatch.pipeline.normalize import normalize_document
+from lawwatch.crawler.worker import BatchReport, close_archives, ready, store_batch, warm_up
 
 if TYPE_CHECKING:
     from typing import Self
 
     from scrapy.crawler import Crawler
 
-logger = logging.getLogger(__name__)
+    from lawwatch.pipeline.ingest import IngestSettings
+
+# The worker's side (crawler/worker.py) under the names it had here.
+_store_batch = store_batch
+_warm_up = warm_up
+__all__ = ["ArchivePipeline", "BatchReport", "close_archives"]
 
 
 class _SharedWorker:
@@ -54,7 +53,7 @@ class _SharedWorker:
         """The worker (started by the first caller; ``log``: whether it logs, as the crawl's Scrapy log does)."""
         if cls.executor is None:
             context = multiprocessing.get_context("spawn")  # never fork a process that runs a reactor and threads
-            cls.executor = ProcessPoolExecutor(1, mp_context=context, initializer=_warm_up, initargs=(log,))
+            cls.executor = ProcessPoolExecutor(1, mp_context=context, initializer=warm_up, initargs=(log,))
         cls.users += 1
         return cls.executor
 
@@ -64,81 +63,6 @@ class _SharedWorker:
         if cls.users == 0 and cls.executor is not None:
             cls.executor.shutdown(wait=True)
             cls.executor = None
-
-
-_archives: dict[str, Archive] = {}  # (worker process) opened once per archive URL
-
-
-def _warm_up(log: bool = True) -> None:
-    """(worker process) Exit with the crawl; log only with ``log`` (every failure is sent back and printed by the
-    crawl); load the classifier before the first batch arrives."""
-    _exit_with_parent()
-    quiet_worker(log)
-    classify_document(normalize_document(source="warm-up", title="Warm-up", text="Philadelphia, 8 U.S.C. 1373"))
-
-
-def _exit_with_parent() -> None:
-    """(worker process) End this process when the crawl's process is gone (kill -9): a spawned pool worker would
-    otherwise wait for work forever. A batch it was storing then rolls back whole, like any interrupted
-    transaction."""
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def watch() -> None:
-        parent.join()
-        os._exit(1)
-
-    threading.Thread(target=watch, name="lawwatch-exit-with-parent", daemon=True).start()
-
-
-def _archive(url: str) -> Archive:
-    if url not in _archives:
-        _archives[url] = open_archive(url, migrate=False)  # the runner migrated it before the crawl
-    return _archives[url]
-
-
-def close_archives() -> None:
-    """(worker process) Dispose of the archives the worker opened."""
-    while _archives:
-        _archives.popitem()[1].dispose()
-
-
-@dataclass(frozen=True)
-class BatchReport:
-    """What the worker sends back for one batch: outcome counts, the messages of single items (each one error), and
-    the batch's failure with the number of items it lost."""
-
-    outcomes: dict[str, int] = field(default_factory=dict)
-    messages: list[str] = field(default_factory=list)
-    error: str | None = None
-    lost: int = 0
-    warnings: list[str] = field(default_factory=list)  # items stored with a change (a date left out, a cut title)
-    new_ids: list[int] = field(default_factory=list)  # documents stored as new / updated
-    updated_ids: list[int] = field(default_factory=list)
-
-
-def _store_batch(settings: IngestSettings, items: list[DocumentItem]) -> BatchReport:
-    """(worker process) Normalize, classify and store one batch in one transaction; when the archive refuses it,
-    each item in a transaction of its own (``ingest_isolated``), so only the items it refuses are lost."""
-    try:
-        result = ingest_isolated(_archive(settings.archive_url), items, settings)
-    except Exception as exc:  # the archive refused every item: the whole batch is lost
-        message = (
-            str(exc)
-            if isinstance(exc, ArchiveError)
-            else f"storing {len(items)} documents failed: {describe_error(exc)}"
-        )
-        logger.debug("%s", message)  # the crawl's process records and prints it
-        return BatchReport(error=message, lost=len(items))
-    dropped = [p.message for p in result.problems if p.dropped]
-    return BatchReport(
-        dict(result.outcomes()),
-        dropped,
-        warnings=[p.message for p in result.problems if not p.dropped],
-        new_ids=[r.document_id for r in result.results if r.outcome == "new"],
-        updated_ids=[r.document_id for r in result.results if r.outcome == "updated"],
-    )
 
 
 class ArchivePipeline:
@@ -154,6 +78,7 @@ class ArchivePipeline:
         self.batch: list[DocumentItem] = []
         self.worker: ProcessPoolExecutor | None = None
         self.pending: list[Future[BatchReport]] = []
+        self.started = False  # the worker process was asked to start (by the first item)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -180,6 +105,12 @@ class ArchivePipeline:
             record_error(self.crawler, f"dropped an item that is not a DocumentItem: {type(item).__name__}")
             raise DropItem("not a DocumentItem")
         self.batch.append(item)
+        if not self.started and self.worker is not None:
+            # The first item starts the worker process, so its start-up (imports, the classifier's warm-up) runs
+            # while the first batch fills; a crawl that finds nothing new never starts it.
+            self.started = True
+            with contextlib.suppress(BrokenExecutor):  # (a dead worker is reported with the batch)
+                self.worker.submit(ready)
         if self.settings is not None and len(self.batch) >= self.settings.batch_size:
             self.flush()
         return item
@@ -191,7 +122,13 @@ class ArchivePipeline:
             raise RuntimeError("the archive pipeline is not open")
         batch, self.batch = self.batch, []
         self.pending = [f for f in self.pending if not f.done()]
-        future = self.worker.submit(_store_batch, self.settings, batch)
+        try:
+            future = self.worker.submit(store_batch, self.settings, batch)
+        except BrokenExecutor as exc:  # the worker died before this batch (while starting, or with an earlier one)
+            self._failed(
+                f"storing {len(batch)} documents failed: the store worker died ({type(exc).__name__})", len(batch)
+            )
+            return
         future.add_done_callback(functools.partial(self._done, count=len(batch)))
         self.pending.append(future)
 

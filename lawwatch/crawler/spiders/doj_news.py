@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import scrapy
 from cssselect import HTMLTranslator
 from lxml import etree
+from parsel.csstranslator import HTMLTranslator as ParselHTMLTranslator
+from scrapy.exceptions import NotSupported
 from scrapy.http import Response, TextResponse
 
 from lawwatch.crawler.base import LawwatchSpider, Listed
@@ -106,6 +108,34 @@ def _string(nodes: list[Any]) -> str | None:
     return nodes[0].xpath("string()") if nodes else None
 
 
+def _first_string(nodes: list[Any]) -> str | None:
+    """``SelectorList.xpath("string()").get()``: the first node's string value."""
+    return str(_STRING(nodes[0])) if nodes else None
+
+
+# Listing pages too: each of these is exactly what ``response.css(css)`` / ``row.css(css)`` evaluates (parsel's own
+# CSS translation, plain-string results), without building a selector per call.
+_STRING = etree.XPath("string()", smart_strings=False)
+_PARSEL_CSS = ParselHTMLTranslator()
+
+
+def _css(css: str) -> etree.XPath:
+    return etree.XPath(_PARSEL_CSS.css_to_xpath(css), smart_strings=False)
+
+
+_L = {
+    "rows": _css("div.views-row article.news-content-listing"),
+    "rows_2018": _css("div.views-row"),
+    "href": _css("h2.news-title a::attr(href)"),
+    "href_2018": _css(".views-field-title a::attr(href)"),
+    "date": _css("time::attr(datetime)"),
+    "date_2018": _css("span.date-display-single::attr(content)"),
+    "title": _css("h2.news-title a"),
+    "title_2018": _css("a"),
+    "next": _css("a[aria-label='Next page']::attr(href)"),
+}
+
+
 def utf8_if_misdeclared(response: TextResponse) -> TextResponse:
     """``response`` read as UTF-8 when it declares another charset but its bytes are valid, non-ASCII UTF-8 (a
     server's wrong ``charset`` would otherwise turn every dash and quote into mojibake)."""
@@ -188,16 +218,19 @@ class DojNewsSpider(LawwatchSpider):
         )
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        rows = response.css("div.views-row article.news-content-listing") or response.css("div.views-row")
+        if not isinstance(response, TextResponse):
+            raise NotSupported("Response content isn't text")  # what response.css() raises for it
+        root = response.selector.root
+        rows = _L["rows"](root) or _L["rows_2018"](root)
         self.sanity_check(len(rows), f"listing {response.url}")
         entries: list[Listed] = []
         dates: list[datetime] = []
         for row in rows:
-            href = row.css("h2.news-title a::attr(href)").get() or row.css(".views-field-title a::attr(href)").get()
+            href = _first(_L["href"](row)) or _first(_L["href_2018"](row))
             if not href:
                 continue
             url = response.urljoin(href)
-            day = row.css("time::attr(datetime)").get() or row.css("span.date-display-single::attr(content)").get()
+            day = _first(_L["date"](row)) or _first(_L["date_2018"](row))
             when = read_date(day)[0] if day else None  # an absurd listing date neither orders nor stops the walk
             if when is not None:
                 dates.append(when)
@@ -205,13 +238,13 @@ class DojNewsSpider(LawwatchSpider):
             entries.append(Listed(url, None, known, when))
             if known or (self.since is not None and when is not None and when < self.since):
                 continue
-            title = _text(row.css("h2.news-title a").xpath("string()").get() or row.css("a").xpath("string()").get())
+            title = _text(_first_string(_L["title"](row)) or _first_string(_L["title_2018"](row)))
             listing = {"title": title, "date": day}
             yield scrapy.Request(url, callback=self.parse_release, meta={"listing": listing})
         self.sanity_check(len(entries), f"listing {response.url} (entries without links)")
         page = int(response.meta.get("page", 0))
         max_pages = None if self.since is not None else int(self.options.get("max_pages", DEFAULT_MAX_PAGES))
-        next_href = response.css("a[aria-label='Next page']::attr(href)").get()
+        next_href = _first(_L["next"](root))
         walk = urlsplit(response.url).path  # the walk's id: the listing's path, whatever page this is
         oldest = min(dates) if dates else None
         go_on = self.next_page(

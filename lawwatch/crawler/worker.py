@@ -1,0 +1,101 @@
+"""What runs in the crawl's ingest worker process: one batch of ``DocumentItem`` → normalize, classify, store.
+
+The item pipeline (``crawler/pipelines.py``) submits :func:`store_batch` to ONE spawned worker process started with
+:func:`warm_up`; a spawned process imports what it unpickles, so this module imports neither Scrapy nor Twisted
+(about a third of a second of CPU per crawl): only the ingest service, the archive and the item class.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from dataclasses import dataclass, field
+
+from lawwatch.crawler.items import DocumentItem
+from lawwatch.crawler.logs import quiet_worker
+from lawwatch.errors import ArchiveError
+from lawwatch.pipeline.db import Archive, open_archive
+from lawwatch.pipeline.ingest import IngestSettings, classify_document, describe_error, ingest_isolated
+from lawwatch.pipeline.normalize import normalize_document
+
+logger = logging.getLogger("lawwatch.crawler.pipelines")  # the name the worker's messages always had
+
+_archives: dict[str, Archive] = {}  # (worker process) opened once per archive URL
+
+
+def warm_up(log: bool = True) -> None:
+    """(worker process) Exit with the crawl; log only with ``log`` (every failure is sent back and printed by the
+    crawl); load the classifier before the first batch arrives."""
+    _exit_with_parent()
+    quiet_worker(log)
+    classify_document(normalize_document(source="warm-up", title="Warm-up", text="Philadelphia, 8 U.S.C. 1373"))
+
+
+def ready() -> None:
+    """(worker process) Nothing: the pipeline submits it with a crawl's first item, which starts the worker."""
+
+
+def _exit_with_parent() -> None:
+    """(worker process) End this process when the crawl's process is gone (kill -9): a spawned pool worker would
+    otherwise wait for work forever. A batch it was storing then rolls back whole, like any interrupted
+    transaction."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lawwatch-exit-with-parent", daemon=True).start()
+
+
+def _archive(url: str) -> Archive:
+    if url not in _archives:
+        _archives[url] = open_archive(url, migrate=False)  # the runner migrated it before the crawl
+    return _archives[url]
+
+
+def close_archives() -> None:
+    """(worker process) Dispose of the archives the worker opened."""
+    while _archives:
+        _archives.popitem()[1].dispose()
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """What the worker sends back for one batch: outcome counts, the messages of single items (each one error), and
+    the batch's failure with the number of items it lost."""
+
+    outcomes: dict[str, int] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    error: str | None = None
+    lost: int = 0
+    warnings: list[str] = field(default_factory=list)  # items stored with a change (a date left out, a cut title)
+    new_ids: list[int] = field(default_factory=list)  # documents stored as new / updated
+    updated_ids: list[int] = field(default_factory=list)
+
+
+def store_batch(settings: IngestSettings, items: list[DocumentItem]) -> BatchReport:
+    """(worker process) Normalize, classify and store one batch in one transaction; when the archive refuses it,
+    each item in a transaction of its own (``ingest_isolated``), so only the items it refuses are lost."""
+    try:
+        result = ingest_isolated(_archive(settings.archive_url), items, settings)
+    except Exception as exc:  # the archive refused every item: the whole batch is lost
+        message = (
+            str(exc)
+            if isinstance(exc, ArchiveError)
+            else f"storing {len(items)} documents failed: {describe_error(exc)}"
+        )
+        logger.debug("%s", message)  # the crawl's process records and prints it
+        return BatchReport(error=message, lost=len(items))
+    dropped = [p.message for p in result.problems if p.dropped]
+    return BatchReport(
+        dict(result.outcomes()),
+        dropped,
+        warnings=[p.message for p in result.problems if not p.dropped],
+        new_ids=[r.document_id for r in result.results if r.outcome == "new"],
+        updated_ids=[r.document_id for r in result.results if r.outcome == "updated"],
+    )
