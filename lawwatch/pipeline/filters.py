@@ -405,6 +405,8 @@ def _parse_free_form(text: str, problem: str) -> tuple[datetime, Precision]:
         raise QueryError(f"{problem} (write a year before 1000 as an ISO date, like 0001-01-01)")
     if given[2] and not given[1]:
         raise QueryError(f"{problem} (a day needs its month)")
+    if any(given[3:]) and not given[2]:  # else dateutil fills the day from its default
+        raise QueryError(f"{problem} (a time needs its day)")
     if any(given[3:]):  # a time: the fields it leaves out are zero ("10am" is 10:00:00)
         minute, second = (first.minute if given[4] else 0), (first.second if given[5] else 0)
         return first.replace(minute=minute, second=second, microsecond=first.microsecond), "instant"
