@@ -500,12 +500,16 @@ def _postgres(session: Session, sql: _Sql, parsed: ParsedQuery, order: Order, bo
         ).scalars()
         return _Found(_pg_detail(session, expr, params, list(page_ids)), total=about(expected), estimate=True)
     if order == "newest":  # few matches: found through the GIN index (the window count needs them all), sorted
-        ranked = session.execute(
-            sql.text(
-                f"SELECT d.id, count(*) OVER () AS total {base} ORDER BY {_ORDER_NEWEST} LIMIT :limit OFFSET :offset"
-            ),
-            sql.params,
-        ).all()
+        # without index scans: else the planner walks ix_documents_newest to the end for the window count, reading
+        # every document's vector (97 ms against 11 ms for a word with 1,860 matches among 10,000 documents)
+        with _planner(session, enable_indexscan="off"):
+            ranked = session.execute(
+                sql.text(
+                    f"SELECT d.id, count(*) OVER () AS total {base} ORDER BY {_ORDER_NEWEST} "
+                    "LIMIT :limit OFFSET :offset"
+                ),
+                sql.params,
+            ).all()
         if not ranked:
             return _Found([], count_from=base)
         return _Found(_pg_detail(session, expr, params, [r.id for r in ranked]), total=ranked[0].total)
