@@ -5,7 +5,9 @@ document uses for a person; and the gazetteer's disk cache."""
 
 from __future__ import annotations
 
+import os
 import pickle
+import time
 from pathlib import Path
 
 import pytest
@@ -195,3 +197,26 @@ def test_the_gazetteer_cache_is_keyed_by_the_files_content(tmp_path: Path, monke
     changed = gz.load.__wrapped__()
     assert len(list((tmp_path / "lawwatch").glob("gazetteer-*.pickle"))) == 2
     assert any(e.name == "Cook County X" for e in changed.entries)
+
+
+def test_a_new_cache_file_removes_its_kinds_files_nothing_has_read_for_a_month(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lawwatch.pipeline.classify import cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = tmp_path / "lawwatch"
+    folder.mkdir()
+    month_ago = time.time() - (cache.STALE_DAYS + 1) * 86400
+    stale, recent, other_kind = (folder / n for n in ("table-old.pickle", "table-new.pickle", "courts-old.pickle"))
+    for path in (stale, recent, other_kind):
+        path.write_bytes(pickle.dumps("earlier version"))
+    for path in (stale, other_kind):
+        os.utime(path, (month_ago, month_ago))
+    assert cache.cached("table-v2", lambda: [1, 2], kind="table") == [1, 2]  # built and written
+    assert not stale.exists()  # the same kind, unread for a month
+    assert recent.exists() and other_kind.exists()  # read lately (another install's), or another kind
+    written = cache.cache_path("table-v2")
+    os.utime(written, (month_ago, month_ago))
+    assert cache.cached("table-v2", lambda: [3]) == [1, 2]  # read from the file, which reading touches
+    assert written.stat().st_mtime > month_ago + 86400

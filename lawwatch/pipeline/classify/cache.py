@@ -2,18 +2,23 @@
 
 The court table (courts-db, us) and the reporter automaton (reporters-db) are pickled under
 ``$XDG_CACHE_HOME/lawwatch`` (or ``~/.cache/lawwatch``), keyed by the versions of those packages and by this
-package's code; when the directory is unwritable they are simply rebuilt in memory. (The gazetteer is not cached
-here: it ships built, as ``data/gazetteer.json``.)
+package's code; so are the gazetteer's tables and automaton, built from the shipped ``data/gazetteer.json`` and
+keyed by its content too. When the directory is unwritable they are simply rebuilt in memory. A file is touched each
+time it is read; writing a new one removes the files of the same kind that no process has read for
+``STALE_DAYS`` days (left by earlier versions), so the directory does not grow with every upgrade while two installs
+of different versions on one machine keep their own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
 import os
 import pickle
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar, cast
@@ -21,6 +26,7 @@ from typing import TypeVar, cast
 T = TypeVar("T")
 
 SCHEMA = 1
+STALE_DAYS = 30
 _FINGERPRINTED = ("us", "courts_db", "reporters_db", "ahocorasick")
 
 
@@ -49,12 +55,16 @@ def cache_path(name: str) -> Path:
     return cache_dir() / f"{name}-{fingerprint()}.pickle"
 
 
-def cached(name: str, builder: Callable[[], T]) -> T:
-    """``builder()``'s result, pickled under the cache dir; rebuilt in memory when the dir is unwritable."""
+def cached(name: str, builder: Callable[[], T], kind: str | None = None) -> T:
+    """``builder()``'s result, pickled under the cache dir; rebuilt in memory when the dir is unwritable. ``kind``
+    (default ``name``): the files ``{kind}-*.pickle`` are this cache's earlier versions."""
     path = cache_path(name)
     try:
         with path.open("rb") as fh:
-            return cast(T, pickle.load(fh))  # noqa: S301 - our own cache file
+            value = cast(T, pickle.load(fh))  # noqa: S301 - our own cache file
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return value
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         pass
     value = builder()
@@ -66,4 +76,15 @@ def cached(name: str, builder: Callable[[], T]) -> T:
         tmp.replace(path)
     except OSError:
         pass
+    else:
+        _prune(path, kind or name)
     return value
+
+
+def _prune(keep: Path, kind: str) -> None:
+    """Remove the ``kind`` cache files other than ``keep`` that nothing has read for ``STALE_DAYS`` days."""
+    oldest = time.time() - STALE_DAYS * 86400
+    for other in keep.parent.glob(f"{kind}-*.pickle"):
+        with contextlib.suppress(OSError):
+            if other != keep and other.stat().st_mtime < oldest:
+                other.unlink()

@@ -137,7 +137,9 @@ def load() -> Gazetteer:
     plain tuples and the automaton is built; else parsed and built from the file (~0.15 s) and cached."""
     raw = GAZETTEER_FILE.read_bytes()
     name = f"gazetteer-{hashlib.sha256(raw).hexdigest()[:12]}"
-    entries, keys, first_names, state_forms, automaton = cached(name, lambda: _plain(loads(raw.decode("utf-8"))))
+    entries, keys, first_names, state_forms, automaton = cached(
+        name, lambda: _plain(loads(raw.decode("utf-8"))), kind="gazetteer"
+    )
     return Gazetteer(
         entries=list(map(Entry._make, entries)),
         keys=list(map(Key._make, keys)),
