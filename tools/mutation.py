@@ -320,14 +320,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.equivalent:
         print(equivalent_markdown())
         return 0
-    if shutil.which("mutmut", path=str(Path(sys.executable).parent)) is None:
-        print("mutmut is not installed: pip install -e '.[mutation]'", file=sys.stderr)
-        return 2
     targets = QUICK if args.quick else TARGETS
     names = list(targets) if args.quick or not args.modules else args.modules
     unknown = [name for name in names if name not in targets]
     if unknown:
         parser.error(f"unknown module {', '.join(unknown)}: choose from {', '.join(targets)}")
+    if shutil.which("mutmut", path=str(Path(sys.executable).parent)) is None:
+        print("mutmut is not installed: pip install -e '.[mutation]'", file=sys.stderr)
+        return 2
     tallies = []
     for name in names:
         if args.fresh:
