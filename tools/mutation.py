@@ -121,11 +121,13 @@ QUICK: dict[str, Target] = {
     ),
 }
 
-# Surviving mutants that cannot change behaviour, each with why (tools/mutation_equivalent.json). Key: (module name,
-# function, removed line, added line), stripped as `mutmut show` prints them: an entry outlives mutmut's renumbering.
+# Surviving mutants that cannot change behaviour, each with why: tools/mutation_equivalent/<module>.json, one file per
+# mutated module. Key: (module name, function, removed line, added line), stripped as `mutmut show` prints them: an
+# entry outlives mutmut's renumbering.
 EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     (row["module"], row["function"], row["removed"], row["added"]): row["why"]
-    for row in json.loads((ROOT / "tools" / "mutation_equivalent.json").read_text(encoding="utf-8"))
+    for listing in sorted((ROOT / "tools" / "mutation_equivalent").glob("*.json"))
+    for row in json.loads(listing.read_text(encoding="utf-8"))
 }
 
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
