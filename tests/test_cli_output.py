@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -111,3 +113,35 @@ def test_long_queries_are_refused_with_a_short_echo(loaded: Lawwatch) -> None:
     line = loaded.error("search", huge, code=1)
     assert "query too long" in line and len(line) < 250
     assert loaded.hits(" ".join(["1373"] * MAX_QUERY_WORDS)) == loaded.hits("1373")  # the cap itself is allowed
+
+
+def test_a_place_taken_by_prominence_is_said_on_stderr(narrow: Lawwatch) -> None:
+    result = narrow("search", "--jurisdiction", "Cook County", "sanctuary")
+    assert "note: 'Cook County' taken as Cook County, IL (fips:17031)" in result.stderr
+    assert "note:" not in narrow("search", "--jurisdiction", "Cook County, IL", "sanctuary").stderr
+    assert "note:" not in narrow("search", "sanctuary").stderr
+
+
+def test_a_search_without_places_or_statutes_does_not_load_the_classifier(narrow: Lawwatch) -> None:
+    """Start-up (issue 15): the gazetteer and the classifier's ~150 regexes load only for a place or a statute."""
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['lawwatch', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_module('lawwatch', run_name='__main__')\n"
+        "except SystemExit as done:\n    assert not done.code, done.code\n"
+        "print('LOADED' if 'lawwatch.pipeline.classify' in sys.modules else 'NOT LOADED')\n"
+    )
+    settings = str(narrow.config)
+
+    def loads(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", probe, "--config", settings, "search", *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    assert loads("sanctuary") == "NOT LOADED"
+    assert loads("--type", "letter", "--since", "2017", "sanctuary") == "NOT LOADED"
+    assert loads("--jurisdiction", "Chicago, IL", "sanctuary") == "LOADED"  # the control: a place needs it

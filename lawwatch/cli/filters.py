@@ -89,6 +89,8 @@ def filter_options(func: F) -> F:
 def note_prominent(names: tuple[str, ...] | list[str]) -> None:
     """Say on stderr which place names were taken as their far most populous candidate ("Cook County" → Cook
     County, IL), so a pick is never silent."""
+    if not names:  # no gazetteer to load (start-up of a search without places)
+        return
     from lawwatch.pipeline.places import resolve_place
 
     for name in names:

@@ -3,8 +3,8 @@
 A filter renders itself three ways (after datasette's ``filters.py``): ``conditions()`` as SQLAlchemy WHERE
 conditions on ``documents`` (both backends), ``matches(doc)`` as a Python predicate over a
 :class:`FilterableDocument` (no database), and ``describe()`` as a sentence for people. Search renders the same
-fields as its own raw SQL (``pipeline/search.py``) to choose a plan; the agreement test (``tests/test_filters.py``)
-holds the renderings to the same answers.
+fields as its own raw SQL (``pipeline/search_common.py``) to choose a plan; the agreement test
+(``tests/test_filters.py``) holds the renderings to the same answers.
 
 Semantics: different fields AND together, the values of one field OR together; an empty field does not filter.
 A source matches the documents seen via it (``document_sources``), whichever source stored them first.
@@ -160,12 +160,16 @@ class DocumentFilter:
         start of the span, ``until`` through its end: ``until="2017"`` takes all of 2017) or timestamps (without an
         offset read as UTC; ``until`` is then exclusive), see :func:`parse_when`. Raises ``QueryError`` for a name,
         citation, type, date or query it cannot understand."""
-        from lawwatch.pipeline.classify import parse_statute
-        from lawwatch.pipeline.places import resolve_place
+        jurisdictions, statutes = list(jurisdictions), list(statutes)
+        ids: list[str] = []
+        if jurisdictions:  # the gazetteer and the classifier's modules load only when a name is given (start-up)
+            from lawwatch.pipeline.places import resolve_place
 
-        ids = [resolve_place(name).id for name in jurisdictions]
+            ids = [resolve_place(name).id for name in jurisdictions]
         cites = []
         for cite in statutes:
+            from lawwatch.pipeline.classify import parse_statute
+
             try:
                 title, section, _subsection = parse_statute(cite)
             except ValueError:
