@@ -198,7 +198,10 @@ def _capitalised(span: str) -> bool:
 
 
 def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
-    return any(s < end and start < e for s, e in spans)
+    for s, e in spans:  # a loop, not ``any(genexpr)``: this runs for every hit, mostly over one or two spans
+        if s < end and start < e:
+            return True
+    return False
 
 
 _Hit = tuple[int, int, int]  # (start in ``text``, -end, key index)
@@ -209,16 +212,28 @@ def scan(folded: str, gaz: Gazetteer | None = None) -> tuple[list[_Hit], list[tu
     doctype cue anchors' hits (last offset, index in ``doctype.ANCHOR_KEYS``) that share the automaton, or None when
     this automaton was built without them (``classify_doctype`` then scans for them itself)."""
     gaz = gaz if gaz is not None else load()
-    keys = gaz.keys
-    n = len(keys)
+    shifts = _shifts(gaz)
+    n = len(shifts)
     hits: list[_Hit] = []
     cues: list[tuple[int, int]] = []
     for last, idx in gaz.automaton.iter(folded):
         if idx < n:  # keys are " name ": every hit is a whole-word match (the padding shifts offsets by one)
-            hits.append((last - len(keys[idx].text) - 1, 1 - last, idx))
+            hits.append((last - shifts[idx], 1 - last, idx))
         else:
             cues.append((last, idx - n))
     return hits, (cues if _has_anchors(gaz) else None)
+
+
+_SHIFTS: list[Any] = [None, None]  # [keys, the length of each key's text + 1]
+
+
+def _shifts(gaz: Gazetteer) -> list[int]:
+    """``len(key.text) + 1`` of every key, by index: a hit ending at ``last`` in the padded text starts at
+    ``last - shift`` in ``text`` (computed once per gazetteer: ~20,000 lookups saved per 1,000 documents)."""
+    if _SHIFTS[0] is not gaz.keys:
+        _SHIFTS[:] = [gaz.keys, [len(k.text) + 1 for k in gaz.keys]]
+    shifts: list[int] = _SHIFTS[1]
+    return shifts
 
 
 _ANCHORED: list[Any] = [None, False]  # [automaton, holds ANCHOR_KEYS valued as build() adds them]
