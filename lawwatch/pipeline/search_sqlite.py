@@ -1,0 +1,137 @@
+"""Word queries on SQLite: the FTS5 index ``documents_fts``, ranked by ``bm25`` with the title weighted 10x the body.
+
+``_sqlite`` finds the newest matches by id (FTS5 walks its doclists by rowid descending), ranks at most ``bound``
+of them, and counts or estimates the total (``_sqlite_total``); ``_sqlite_detail`` reads a page's hits with their
+snippets. What the results mean is in ``pipeline/search.py``, which calls ``_sqlite``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from lawwatch.pipeline.search_common import (
+    _CLOSE,
+    _HIT_COLUMNS,
+    _OPEN,
+    _TYPES,
+    Order,
+    _Found,
+    _merge,
+    _Sql,
+    about,
+)
+from lawwatch.pipeline.textquery import ParsedQuery, to_fts5
+
+TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0
+_FTS_SNIPPET_TOKENS = 24
+_FTS_JOIN = "FROM documents_fts f CROSS JOIN documents d ON d.id = f.rowid"  # CROSS JOIN: the FTS index drives
+_BM25 = f"-bm25(documents_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})"
+
+
+def _sqlite(
+    session: Session, sql: _Sql, parsed: ParsedQuery, order: Order, bound: int | None, count_bound: int
+) -> _Found:
+    sql.params["match"] = to_fts5(parsed)
+    filtered = bool(sql.where or sql.tags)
+    where = sql.clause("documents_fts MATCH :match", probe=True)
+    # the newest matches (by id) first: FTS5 walks its doclists by rowid descending and stops after bound + 1
+    newest = (
+        f"SELECT f.rowid {_FTS_JOIN} {where} ORDER BY f.rowid DESC LIMIT :probe"
+        if filtered
+        else "SELECT rowid FROM documents_fts WHERE documents_fts MATCH :match ORDER BY rowid DESC LIMIT :probe"
+    )
+    ids = list(session.execute(sql.text(newest), {**sql.params, "probe": -1 if bound is None else bound + 1}).scalars())
+    common = bound is not None and len(ids) > bound
+    candidates = ids[:bound] if bound is not None else ids
+    if not candidates:
+        return _Found([], total=0)
+    total, estimate = _sqlite_total(session, sql, filtered, candidates, count_bound) if common else (len(ids), False)
+    low, high = candidates[-1], candidates[0]
+    window = {"match": sql.params["match"], "low": low, "high": high, "ids": json.dumps(candidates)}
+    # the candidates again as a range of the FTS index (one FTS5 query: bm25's statistics are read once) and,
+    # when a filter left some matches of that range out, a list
+    member = " AND +f.rowid IN (SELECT value FROM json_each(:ids))" if filtered else ""
+    in_window = f"documents_fts MATCH :match AND f.rowid BETWEEN :low AND :high{member}"
+    page = {"limit": sql.params["limit"], "offset": sql.params["offset"]}
+    if order == "relevance":
+        page_ids = session.execute(
+            sa.text(
+                f"SELECT f.rowid FROM documents_fts f WHERE {in_window} "
+                f"ORDER BY {_BM25} DESC, f.rowid DESC LIMIT :limit OFFSET :offset"
+            ),
+            {**window, **page},
+        ).scalars()
+    elif common:  # walk the publication dates newest first; each document is looked up in the list of matches
+        fts = "d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH :match)"
+        page_ids = session.execute(
+            sql.text(
+                f"SELECT d.id FROM documents d INDEXED BY ix_documents_published_at {sql.clause(fts, probe=True)} "
+                f"ORDER BY d.published_at DESC, d.id DESC LIMIT :limit OFFSET :offset"
+            ),
+            sql.params,
+        ).scalars()
+    else:  # few matches: sort them
+        page_ids = session.execute(
+            sa.text(
+                "SELECT d.id FROM documents d WHERE d.id IN (SELECT value FROM json_each(:ids)) "
+                "ORDER BY d.published_at DESC, d.id DESC LIMIT :limit OFFSET :offset"
+            ),
+            {**window, **page},
+        ).scalars()
+    wanted = list(page_ids)
+    rows = _sqlite_detail(session, wanted, sql.params["match"]) if wanted else []
+    return _Found(rows, total=total, estimate=estimate, ranked_among=bound if common and order == "relevance" else None)
+
+
+def _sqlite_total(
+    session: Session, sql: _Sql, filtered: bool, candidates: list[int], count_bound: int
+) -> tuple[int, bool]:
+    """The number of matches of a query with more than ``bound`` (the newest of which are ``candidates``), and
+    whether it is an estimate. FTS5 counts up to ``count_bound`` (``search.COUNT_BOUND``) matches in a loop over
+    its doclists (a few ms for 20,000); beyond, and for a filter over many matches, the density of the newest ones
+    is extrapolated."""
+    match = sql.params["match"]
+    counted, lowest = session.execute(
+        sa.text(
+            "SELECT count(*), min(r) FROM (SELECT rowid AS r FROM documents_fts WHERE documents_fts MATCH :match "
+            "ORDER BY rowid DESC LIMIT :cap)"
+        ),
+        {"match": match, "cap": count_bound},
+    ).one()
+    raw: float = counted
+    estimated = counted >= count_bound
+    if estimated:  # the newest count_bound matches span the ids from ``lowest`` up: as dense below
+        top, bottom = session.execute(
+            sa.text("SELECT (SELECT max(id) FROM documents), (SELECT min(id) FROM documents)")
+        ).one()
+        raw = counted * (top - bottom + 1) / (top - lowest + 1)
+    if not filtered:
+        return (about(raw), True) if estimated else (counted, False)
+    if not estimated and counted <= 4 * len(candidates):  # few enough to test each against the filter
+        where = sql.clause("documents_fts MATCH :match", probe=True)
+        return session.execute(sql.text(f"SELECT count(*) {_FTS_JOIN} {where}"), sql.params).scalar_one(), False
+    # the filter passes len(candidates) of the matches from the lowest candidate up: as often below
+    in_window = session.execute(
+        sa.text("SELECT count(*) FROM documents_fts WHERE documents_fts MATCH :match AND rowid >= :low"),
+        {"match": match, "low": candidates[-1]},
+    ).scalar_one()
+    return about(raw * len(candidates) / max(in_window, 1)), True
+
+
+def _sqlite_detail(session: Session, wanted: list[int], match: str) -> list[Any]:
+    """The hits ``wanted``, in that order, with their bm25 score and snippets (one FTS5 query over their id range)."""
+    detail = session.execute(
+        sa.text(
+            f"SELECT {_HIT_COLUMNS}, {_BM25} AS score, "
+            f"snippet(documents_fts, 1, :o, :c, '…', {_FTS_SNIPPET_TOKENS}) AS body, "
+            f"snippet(documents_fts, 0, :o, :c, '…', {_FTS_SNIPPET_TOKENS}) AS title_snip "
+            f"{_FTS_JOIN} WHERE documents_fts MATCH :match AND f.rowid BETWEEN :low AND :high "
+            "AND +f.rowid IN (SELECT value FROM json_each(:ids))"
+        ).columns(**_TYPES),
+        {"match": match, "low": min(wanted), "high": max(wanted), "ids": json.dumps(wanted), "o": _OPEN, "c": _CLOSE},
+    ).all()
+    return _merge(wanted, detail)
