@@ -230,3 +230,26 @@ def test_web_page_and_api_say_about(archive: Archive, corpus: dict[str, list[int
         assert rare.get_element_by_id("summary").text_content().split()[0] == "2"
         assert not rare.xpath('//*[@id="ranked-note"]')
         assert web.get("/api/v1/documents", params={"q": "asylum"}).json()["total_is_estimate"] is False
+
+
+def test_hits_read_with_the_ranking_scores_match_the_range_read(
+    archive: Archive, corpus: dict[str, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite reads a relevance page's snippets one rowid at a time, with the scores its ranking query read (no second
+    bm25 pass over a common word's doclist); newest first reads them over the id range with bm25. Same hits either
+    way, in statements of at most ``_ARMS`` arms (3 here, so the page of 40 takes 14)."""
+    monkeypatch.setattr("lawwatch.pipeline.search_sqlite._ARMS", 3)
+    ranked = run(archive, "immigration", rank_bound=None, limit=100)
+    newest = run(archive, "immigration", order="newest", limit=100)
+    assert len(ranked.hits) == COMMON and sorted(ids(ranked)) == sorted(ids(newest))
+    by_id = {h.document_id: h for h in newest.hits}
+    for hit in ranked.hits:
+        other = by_id[hit.document_id]
+        assert (hit.title, hit.url, hit.published_at, hit.snippet) == (
+            other.title,
+            other.url,
+            other.published_at,
+            other.snippet,
+        )
+        assert hit.score == pytest.approx(other.score) and hit.score > 0
+    assert [h.score for h in ranked.hits] == sorted((h.score for h in ranked.hits), reverse=True)
