@@ -9,7 +9,8 @@ other hits are resolved in a second pass against the *state context* — the sta
 doubt (qualifiers, explicit forms, unambiguous names):
 
 * explicit forms ("Cook County", "City of Chicago", "State of Oregon", "NYC") resolve to their one candidate, or
-  to the one in a context state;
+  to the one in a context state; a place's own name is no explicit form ("Carson City" is Carson City, NV, not
+  the city of Carson, CA; "Oregon City" is in Oregon);
 * a bare name followed by "Act", "University", "Post"... names a law, school or paper ("Sherman Act");
 * a bare person's name in person context ("George Washington", "Mayor Kenney", "Judge Jackson", "Roy Conn",
   "Benton J. Campbell") gives nothing; a bare common word ("Mobile", "Independence") gives nothing unless
@@ -189,8 +190,8 @@ def _state_index(gaz: Gazetteer) -> dict[str, int]:
 
 
 def _capitalised(span: str) -> bool:
-    if span[0].isupper() and " " not in span:
-        return True
+    """Whether every word of a multi-word ``span`` is capitalised (or a number, or "of", "city"...); ``_scan`` has
+    already taken a single word that starts with a capital."""
     for word in re.split(r"[\s/-]+", span):
         if word and not (word[0].isupper() or word[0].isdigit() or word.lower() in _LOWER_OK):
             return False
@@ -341,7 +342,8 @@ def _qualify(gaz: Gazetteer, text: str, mentions: list[_Mention]) -> list[_Menti
     return out
 
 
-def _certain(gaz: Gazetteer, text: str, m: _Mention) -> int | None:
+def _certain(gaz: Gazetteer, text: str, m: _Mention, counties: int) -> int | None:
+    """The entry ``m`` names without doubt, or None; ``counties`` is ``text.rfind("ounties")``."""
     cands = m.key.candidates
     nxt = _NEXT_WORD.match(text, m.end)
     m.after = nxt.group(1) if nxt else None  # kept for ``_resolve``, which runs after this on the same mention
@@ -354,7 +356,8 @@ def _certain(gaz: Gazetteer, text: str, m: _Mention) -> int | None:
         if m.why_not:
             return None
     if not m.qual and cands[0][1] != EXPLICIT:
-        listed = _COUNTIES_AFTER.match(text, m.end) if text.find("ounties", m.end, m.end + 90) >= 0 else None
+        # a list of any length ("Alameda, Contra Costa, ... and Sonoma counties"): the word after this name
+        listed = _COUNTIES_AFTER.match(text, m.end) if m.end < counties else None
         if listed:  # "Monterey, Sonoma and Sacramento counties, Calif.": the county of each name in that state
             q = _qualifier_match(_qualifier(gaz), text, listed.end())
             states = {gaz.entries[i].state for i, _ in cands}  # else the state of the place of that name
@@ -390,6 +393,8 @@ def _resolve(
     if m.why_not:  # set by ``_certain``, always called first
         return None, m.why_not
     explicit = [i for i, f in cands if f == EXPLICIT]
+    if explicit and any(f == BARE and fold(entries[i].name) == m.key.text for i, f in cands):
+        explicit = []  # "Carson City" is Carson City, NV by its own name, not the form "Carson city" of Carson, CA
     if explicit:
         if len(explicit) == 1:
             return explicit[0], "explicit"
@@ -472,8 +477,9 @@ def find_jurisdictions(
     resolved: list[tuple[_Mention, int]] = []
     reasons: dict[int, str] = {}  # entry -> how its most certain mention was resolved
     pending: list[_Mention] = []
+    counties = text.rfind("ounties")  # the last "counties": a list of counties can only end before it
     for m in mentions:
-        i = _certain(gaz, text, m)
+        i = _certain(gaz, text, m, counties)
         if m.qual:
             ctx.add(m.qual)
         if i is None:
