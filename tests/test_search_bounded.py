@@ -253,3 +253,18 @@ def test_hits_read_with_the_ranking_scores_match_the_range_read(
         )
         assert hit.score == pytest.approx(other.score) and hit.score > 0
     assert [h.score for h in ranked.hits] == sorted((h.score for h in ranked.hits), reverse=True)
+
+
+def test_newest_first_is_the_same_whether_the_total_is_counted_or_estimated(
+    archive: Archive, corpus: dict[str, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite walks the dates and looks each document up among the matches: through a copy of the matches when they
+    were counted, by a seek per document (EXISTS) when there are too many to count. Same page either way."""
+    counted = run(archive, "immigration", order="newest", rank_bound=BOUND, limit=12, offset=3)
+    monkeypatch.setattr(search_module, "COUNT_BOUND", 10)
+    estimated = run(archive, "immigration", order="newest", rank_bound=BOUND, limit=12, offset=3)
+    if archive.dialect == "sqlite":
+        assert (counted.total_is_estimate, estimated.total_is_estimate) == (False, True)
+    expected = sorted(corpus["common"], reverse=True)[3:15]  # published one day apart, in id order
+    assert ids(counted) == ids(estimated) == expected
+    assert [h.snippet for h in counted.hits] == [h.snippet for h in estimated.hits]
