@@ -6,12 +6,15 @@ fakes that record what they were asked to send; the real channels are tested in 
 from __future__ import annotations
 
 import logging
+import os
 import random
+import re
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -55,10 +58,15 @@ class FixedRandom(random.Random):
 class FakeChannel:
     """Renders an alert as its claim's rows and sends it by returning the next outcome (default: a delivery)."""
 
+    kind: ClassVar[str] = "slack"
+
     def __init__(self, *outcomes: BaseException | None, render_error: BaseException | None = None) -> None:
         self.outcomes = list(outcomes)
         self.render_error = render_error
         self.sent: list[Any] = []
+
+    def validate_target(self, target: Any) -> None:
+        return None
 
     def render(self, message: Any, target: Any) -> Any:
         if self.render_error is not None:
@@ -508,3 +516,281 @@ def test_a_failure_without_a_message_records_no_error_text(setup: tuple[Archive,
     _dispatcher(archive, config, FakeChannel(DeliveryError("", permanent=True))).run_once()
     row = _row(archive)
     assert (row["status"], row["last_error"]) == ("failed", None)
+
+
+# --- the dispatcher's defaults ---------------------------------------------------------------------------------------
+
+
+def test_without_channels_the_dispatcher_builds_them_from_the_settings(setup: tuple[Archive, Config]) -> None:
+    archive, config = setup  # the Slack target points at a port where nothing listens
+    stats = Dispatcher(archive, config.alerts, clock=Clock(), rng=FixedRandom(0.0)).run_once()
+    assert (stats.sent, stats.retried, stats.failed) == (0, 1, 0)  # the Slack channel tried and failed to connect
+    row = _row(archive)
+    assert row["status"] == "pending" and "no longer configured" not in row["last_error"]
+
+
+def test_a_dispatcher_claims_rows_as_host_process_and_a_random_part(setup: tuple[Archive, Config]) -> None:
+    archive, config = setup
+    seen: list[str] = []
+
+    class Watching(FakeChannel):
+        def send(self, payload: Any, target: Any) -> Delivery:
+            seen.extend(row["claimed_by"] for row in outbox(archive) if row["status"] == "sending")
+            return super().send(payload, target)
+
+    run_ingest(archive, config, [letter(2)])
+    for _ in range(2):
+        Dispatcher(archive, config.alerts, channels={"slack": Watching()}, clock=Clock()).run_once(limit=1)
+    pattern = rf"{re.escape(socket.gethostname())}:{os.getpid()}:[0-9a-f]{{8}}"
+    assert len(seen) == 2 and all(re.fullmatch(pattern, worker) for worker in seen), seen
+    assert seen[0] != seen[1]  # each dispatcher has an id of its own
+
+
+def test_without_a_random_source_the_backoff_still_has_its_bounds(setup: tuple[Archive, Config]) -> None:
+    archive, config = setup
+    Dispatcher(archive, config.alerts, channels={"slack": FakeChannel(DeliveryError("down"))}, clock=Clock()).run_once()
+    wait = _row(archive)["next_attempt_at"] - START
+    assert timedelta(seconds=0.5) <= wait <= timedelta(seconds=1)  # base 1 s, first failure: half to all of it
+
+
+def test_every_in_memory_spelling_of_sqlite_has_no_lock_file() -> None:
+    for url in ("sqlite:///:memory:", "sqlite:///file::memory:?cache=shared&uri=true", "sqlite://"):
+        memory = open_archive(url)
+        try:
+            assert lock_path(memory) is None, url
+        finally:
+            memory.dispose()
+
+
+# --- when a row is due ------------------------------------------------------------------------------------------------
+
+
+def _set(archive: Archive, sql: str, **params: Any) -> None:
+    import sqlalchemy as sa
+
+    with archive.engine.begin() as conn:
+        conn.execute(sa.text(sql), params)
+
+
+def test_a_row_due_at_this_very_instant_is_sent(setup: tuple[Archive, Config]) -> None:
+    archive, config = setup
+    _set(archive, "UPDATE alert_outbox SET next_attempt_at = :at", at=START)
+    assert _dispatcher(archive, config, FakeChannel()).run_once().sent == 1
+    assert _row(archive)["status"] == "sent"
+
+
+def test_sqlite_a_row_claimed_at_this_very_instant_by_a_dead_dispatcher_is_taken_back(
+    setup: tuple[Archive, Config],
+) -> None:
+    archive, config = setup  # on SQLite the lock says no other dispatcher runs: every sending row is abandoned
+    _set(archive, "UPDATE alert_outbox SET status = 'sending', claimed_by = 'dead', claimed_at = :at", at=START)
+    assert _dispatcher(archive, config, FakeChannel()).run_once().sent == 1
+
+
+# --- PostgreSQL: several dispatchers at once --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_setup(pg_archive: Archive, tmp_path: Path) -> Iterator[tuple[Archive, Config]]:
+    url = pg_archive.engine.url.render_as_string(hide_password=False)
+    config = alert_settings(tmp_path, url, extra="sending_timeout = 60.0")
+    yield pg_archive, config
+
+
+@pytest.mark.postgres
+def test_postgres_a_row_left_sending_exactly_the_timeout_ago_is_taken_back(pg_setup: tuple[Archive, Config]) -> None:
+    archive, config = pg_setup
+    run_ingest(archive, config, [letter(1)])
+    sql = "UPDATE alert_outbox SET status = 'sending', claimed_by = 'other', claimed_at = :at"
+    _set(archive, sql, at=START - timedelta(seconds=60) + timedelta(microseconds=1))
+    assert _dispatcher(archive, config, FakeChannel()).run_once().sent == 0  # still within its timeout
+    _set(archive, sql, at=START - timedelta(seconds=60))
+    assert _dispatcher(archive, config, FakeChannel()).run_once().sent == 1
+
+
+@pytest.mark.postgres
+def test_postgres_equal_due_times_go_by_id_whatever_order_the_rows_were_written(
+    pg_setup: tuple[Archive, Config],
+) -> None:
+    archive, config = pg_setup
+    run_ingest(archive, config, [letter(1), letter(2), letter(3)])
+    ids = [row["id"] for row in outbox(archive)]
+    for row_id in reversed(ids):  # rewritten last to first: PostgreSQL now stores them in that order
+        _set(archive, "UPDATE alert_outbox SET next_attempt_at = :at WHERE id = :id", at=START, id=row_id)
+    _dispatcher(archive, config, FakeChannel()).run_once()
+    assert {row["id"]: row["provider_id"] for row in outbox(archive)} == dict(zip(ids, ["p1", "p2", "p3"], strict=True))
+
+
+def _run_beside_a_lock(archive: Archive, locked: int, dispatcher: Dispatcher) -> DispatchStats | None:
+    """Run ``dispatcher.run_once()`` while another transaction holds row ``locked`` (as a second dispatcher sending it
+    would); the lock is released after at most 10 s, so a dispatcher that waits for it cannot hang the test."""
+    import sqlalchemy as sa
+
+    result: list[DispatchStats] = []
+    with archive.engine.connect() as conn:
+        with conn.begin():
+            conn.execute(sa.text("SELECT id FROM alert_outbox WHERE id = :id FOR UPDATE"), {"id": locked})
+            thread = threading.Thread(target=lambda: result.append(dispatcher.run_once()))
+            thread.start()
+            thread.join(timeout=10)
+            waited = thread.is_alive()
+        thread.join(timeout=30)
+    assert not waited, "the dispatcher waited for a row another dispatcher holds"
+    return result[0] if result else None
+
+
+@pytest.mark.postgres
+def test_postgres_a_dispatcher_skips_the_row_another_one_holds(pg_setup: tuple[Archive, Config]) -> None:
+    archive, config = pg_setup
+    run_ingest(archive, config, [letter(1), letter(2)])
+    first, second = (row["id"] for row in outbox(archive))
+    stats = _run_beside_a_lock(archive, first, _dispatcher(archive, config, FakeChannel()))
+    assert stats is not None and stats.sent == 1
+    assert {row["id"]: row["status"] for row in outbox(archive)} == {first: "pending", second: "sent"}
+
+
+@pytest.mark.postgres
+def test_postgres_a_digest_leaves_out_the_row_another_dispatcher_holds(pg_archive: Archive, tmp_path: Path) -> None:
+    rules = """
+[[alerts.rules]]
+name = "hourly"
+statutes = ["1373"]
+digest = "1h"
+targets = [{targets}]
+"""
+    url = pg_archive.engine.url.render_as_string(hide_password=False)
+    config = alert_settings(tmp_path, url, rules=rules)
+    run_ingest(pg_archive, config, [letter(1), letter(2), letter(3)])
+    first, second, third = (row["id"] for row in outbox(pg_archive))
+    channel = FakeChannel()
+    dispatcher = Dispatcher(
+        pg_archive, config.alerts, channels={"slack": channel}, clock=lambda: START + timedelta(hours=2)
+    )
+    stats = _run_beside_a_lock(pg_archive, second, dispatcher)
+    assert stats is not None and (stats.sent, stats.rows_sent) == (1, 2)
+    statuses = {row["id"]: row["status"] for row in outbox(pg_archive)}
+    assert statuses == {first: "sent", second: "pending", third: "sent"}
+
+
+@pytest.mark.postgres
+def test_postgres_a_row_taken_over_while_being_sent_is_left_to_the_new_owner(
+    pg_setup: tuple[Archive, Config], caplog: pytest.LogCaptureFixture
+) -> None:
+    archive, config = pg_setup
+    run_ingest(archive, config, [letter(1)])
+
+    class TakenOver(FakeChannel):
+        def send(self, payload: Any, target: Any) -> Delivery:
+            # the send took longer than sending_timeout: another dispatcher claimed the row meanwhile
+            _set(archive, "UPDATE alert_outbox SET claimed_by = 'other', claimed_at = :at", at=START)
+            return super().send(payload, target)
+
+    dispatcher = _dispatcher(archive, config, TakenOver())
+    with caplog.at_level(logging.WARNING, logger="lawwatch.alerts.dispatch"):
+        assert dispatcher.run_once().sent == 1
+    row = _row(archive)
+    assert (row["status"], row["claimed_by"], row["attempts"], row["provider_id"]) == ("sending", "other", 0, None)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"outbox rows ({row['id']},) were taken over by another dispatcher while {dispatcher.worker} sent them"
+    ]
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+
+
+@pytest.mark.postgres
+def test_postgres_a_row_sent_by_its_owner_logs_no_takeover(
+    pg_setup: tuple[Archive, Config], caplog: pytest.LogCaptureFixture
+) -> None:
+    archive, config = pg_setup
+    run_ingest(archive, config, [letter(1), letter(2)])
+    with caplog.at_level(logging.WARNING, logger="lawwatch.alerts.dispatch"):
+        assert _dispatcher(archive, config, FakeChannel(DeliveryError("down"))).run_once().sent == 1
+    assert caplog.records == []
+    assert sorted((row["status"], row["attempts"]) for row in outbox(archive)) == [("pending", 1), ("sent", 1)]
+
+
+def test_recording_a_delivery_leaves_the_other_rows_this_dispatcher_claimed_alone(
+    sqlite_archive: Archive, tmp_path: Path
+) -> None:
+    url = sqlite_archive.engine.url.render_as_string(hide_password=False)
+    config = alert_settings(tmp_path, url)
+    run_ingest(sqlite_archive, config, [letter(1), letter(2)])
+    first, second = (row["id"] for row in outbox(sqlite_archive))
+    # the second row was claimed by this dispatcher in an earlier round that failed before recording it
+    sql = "UPDATE alert_outbox SET status = 'sending', claimed_by = 'w1', claimed_at = :at, next_attempt_at = :due"
+    _set(sqlite_archive, sql + " WHERE id = :id", at=START, due=START + timedelta(days=1), id=second)
+    _set(sqlite_archive, "UPDATE alert_outbox SET next_attempt_at = :at WHERE id = :id", at=START, id=first)
+    channel = FakeChannel()
+    stats = _dispatcher(sqlite_archive, config, channel, worker="w1").run_once()
+    assert (stats.sent, len(channel.sent)) == (2, 2)  # each row sent, none recorded as sent with another
+    assert {row["id"]: row["provider_id"] for row in outbox(sqlite_archive)} == {first: "p1", second: "p2"}
+
+
+@pytest.mark.postgres
+def test_postgres_while_one_dispatcher_claims_a_row_another_claims_the_next(pg_setup: tuple[Archive, Config]) -> None:
+    import sqlalchemy as sa
+
+    archive, config = pg_setup
+    run_ingest(archive, config, [letter(1), letter(2), letter(3)])
+    first, second, third = (row["id"] for row in outbox(archive))
+    one, other = FakeChannel(), FakeChannel()
+    dispatcher = _dispatcher(archive, config, one, worker="one")
+    rival = _dispatcher(archive, config, other, worker="other")
+    rival_stats: list[DispatchStats] = []
+    started: list[bool] = []
+
+    def meanwhile(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        # right after the first dispatcher's claiming SELECT, before its transaction commits
+        if "FOR UPDATE" in statement and not started:
+            started.append(True)
+            thread = threading.Thread(target=lambda: rival_stats.append(rival.run_once(limit=1)))
+            thread.start()
+            thread.join(timeout=10)  # a rival that waited for the claimed row would block until this commits
+
+    sa.event.listen(archive.engine, "after_cursor_execute", meanwhile)
+    try:
+        assert dispatcher.run_once(limit=1).sent == 1
+    finally:
+        sa.event.remove(archive.engine, "after_cursor_execute", meanwhile)
+    assert rival_stats and rival_stats[0].sent == 1
+    sent_by = {row["id"]: (row["status"], row["provider_id"]) for row in outbox(archive)}
+    assert sent_by == {first: ("sent", "p1"), second: ("sent", "p1"), third: ("pending", None)}
+    assert len(one.sent) == len(other.sent) == 1
+
+
+DIGESTS = """
+[[alerts.rules]]
+name = "hourly"
+statutes = ["1373"]
+digest = "1h"
+targets = [{targets}]
+
+[[alerts.rules]]
+name = "hourly-chicago"
+jurisdictions = ["Chicago, IL"]
+digest = "1h"
+targets = [{targets}]
+"""
+
+
+def test_a_digest_holds_its_own_rules_due_rows_only(sqlite_archive: Archive, tmp_path: Path) -> None:
+    url = sqlite_archive.engine.url.render_as_string(hide_password=False)
+    config = alert_settings(tmp_path, url, rules=DIGESTS)
+    run_ingest(sqlite_archive, config, [letter(1), letter(2)])
+    clock = Clock()
+    clock.now = START + timedelta(hours=2)
+    dispatcher = Dispatcher(sqlite_archive, config.alerts, channels={"slack": FakeChannel()}, clock=clock)
+    stats = dispatcher.run_once()
+    assert (stats.sent, stats.rows_sent) == (2, 4)  # one digest per rule, each with its two documents
+    run_ingest(sqlite_archive, config, [letter(3)])
+    clock.now += timedelta(hours=2)
+    stats = dispatcher.run_once()
+    assert (stats.sent, stats.rows_sent) == (2, 2)  # the rows already sent are not sent again
+
+
+def test_a_row_left_sending_by_a_dispatcher_that_died_is_sent_by_the_next(setup: tuple[Archive, Config]) -> None:
+    archive, config = setup
+    with pytest.raises(KeyboardInterrupt):  # the process is stopped in the middle of the send
+        _dispatcher(archive, config, FakeChannel(KeyboardInterrupt())).run_once()
+    assert _row(archive)["status"] == "sending"
+    assert _dispatcher(archive, config, FakeChannel()).run_once().sent == 1
+    assert _row(archive)["status"] == "sent"

@@ -125,7 +125,7 @@ def test_matching_keeps_one_in_memory_database_per_thread(monkeypatch: pytest.Mo
 
     def counting(database: str, *args: object, **kwargs: object) -> sqlite3.Connection:
         opened.append(database)
-        return connect(database, *args, **kwargs)  # type: ignore[arg-type]
+        return connect(database, *args, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(sqlite3, "connect", counting)
     monkeypatch.chdir(tmp_path)
