@@ -62,6 +62,12 @@ _RE_TITLE_FIRST = re.compile(
     rf"\b[Tt]itle\s+(\d{{1,2}}),?\s+(?:of\s+the\s+)?United\s+States\s+Code(?:\s+Annotated)?,?\s+"
     rf"{_KEYWORD}\s*{_SEC}{_END}{_SUBS}"
 )
+# The quick test before each pattern, on the lower-cased text: the pattern's fixed words with exactly its spacing
+# ("8 U S C 1373", "United States\nCode"), a literal-prefix regex that skips most texts in a few microseconds
+_ANCHORED = (
+    (_RE_USC, re.compile(r"u\.?\s?s\.?\s?c")),
+    (_RE_TITLE_FIRST, re.compile(r"united\s+states\s+code")),
+)
 _RE_BARE = re.compile(rf"(?:\b(?:[Ss]ections?|SECTIONS?|[Ss]ecs?\.|SECS?\.)\s*|§§?\s*){_SEC}{_END}{_SUBS}")
 _RE_CONT = re.compile(
     rf"\s*(?:,\s*(?:and|or)?|and|or|&)\s*(?:§§?\s*)?(?:{_SEC}(?!\w|,\d|\s+[A-Z]|\s*U\.?\s?S)|(?=\())" + _SUBS
@@ -130,9 +136,12 @@ def _keyword_positions(text: str, lowered: str) -> list[int]:
 def find_statutes(text: str, lowered: str | None = None) -> list[StatuteCite]:
     raws: list[_Raw] = []
     taken: list[tuple[int, int]] = []
-    lowered = lowered if lowered is not None else text.lower()
-    for pattern, anchors in ((_RE_USC, ("u.s.c", "usc", "u. s. c")), (_RE_TITLE_FIRST, ("united states code",))):
-        if not any(a in lowered for a in anchors):
+    if lowered is None:
+        lowered = text.lower()
+        if len(lowered) != len(text):  # "İ" lower-cases to two characters: keep the offsets those of ``text``
+            lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    for pattern, anchor in _ANCHORED:
+        if anchor.search(lowered) is None:
             continue
         for m in pattern.finditer(text):
             if not _free(taken, m.start(), m.end()):
