@@ -53,7 +53,8 @@ def converters(session: Session, table: Table, names: Sequence[str]) -> list[tup
     """(position, function) for each column whose values the driver does not take as they are: what binding does.
     Aware datetimes become naive UTC (on SQLite the text SQLAlchemy stores, ``YYYY-MM-DD HH:MM:SS.ffffff``; each
     distinct value converted once), JSON values their text (``json.dumps``, SQLAlchemy's default serializer);
-    anything else goes through its type's bind processor for the dialect."""
+    anything else that has a bind processor for the dialect goes through it (on PostgreSQL too: an ``Enum`` stored
+    by value, a ``PickleType``; the archive's own columns need none there)."""
     dialect = session.get_bind().dialect
     postgres = dialect.name == "postgresql"
     found: list[tuple[int, Callable[[Any], Any]]] = []
@@ -63,7 +64,7 @@ def converters(session: Session, table: Table, names: Sequence[str]) -> list[tup
             found.append((index, _time_converter(kind, dialect, text=not postgres)))
         elif isinstance(kind, JSON):
             found.append((index, json.dumps))
-        elif not postgres and (processor := kind.dialect_impl(dialect).bind_processor(dialect)) is not None:
+        elif (processor := kind.dialect_impl(dialect).bind_processor(dialect)) is not None:
             found.append((index, processor))
     return found
 
