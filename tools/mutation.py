@@ -95,15 +95,38 @@ TARGETS: dict[str, Target] = {
     ),
     "store": Target(
         "lawwatch/pipeline/store.py",
-        ("tests/test_store.py",),
+        (
+            "tests/test_store.py",
+            "tests/test_store_bulk.py",
+            "tests/test_store_races.py",
+            "tests/test_mutants_store.py",
+        ),
+    ),
+    "bulk": Target(
+        "lawwatch/pipeline/bulk.py",
+        (
+            "tests/test_store.py",
+            "tests/test_store_bulk.py",
+            "tests/test_store_races.py",
+            "tests/test_mutants_bulk.py",
+        ),
     ),
     "statutes": Target(
         "lawwatch/pipeline/classify/statutes.py",
-        ("tests/test_classify_statutes.py",),
+        ("tests/test_classify_statutes.py", "tests/test_mutants_statutes.py"),
     ),
     "jurisdictions": Target(
         "lawwatch/pipeline/classify/jurisdictions.py",
-        ("tests/test_classify_jurisdictions.py",),
+        (
+            "tests/test_classify_jurisdictions.py",
+            "tests/test_classify_known_wrong.py",
+            "tests/test_classify_prominence.py",
+            "tests/test_classify_issue13.py",
+            "tests/test_classify_fastpaths_more.py",
+            "tests/test_classify_eval.py",
+            "tests/test_classify_real_eval.py",
+            "tests/test_mutants_jurisdictions.py",
+        ),
     ),
 }
 # CI's subset (--quick): the query syntax against its fast unit tests alone (no archive), a few minutes here.
