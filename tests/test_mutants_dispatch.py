@@ -81,6 +81,15 @@ class FakeChannel:
         return Delivery(provider_id=f"p{len(self.sent)}")
 
 
+HOURLY_DIGEST = """
+[[alerts.rules]]
+name = "hourly"
+statutes = ["1373"]
+digest = "1h"
+targets = [{targets}]
+"""  # one rule whose alerts wait for an hourly digest
+
+
 @pytest.fixture
 def setup(sqlite_archive: Archive, tmp_path: Path) -> Iterator[tuple[Archive, Config]]:
     url = sqlite_archive.engine.url.render_as_string(hide_password=False)
@@ -362,13 +371,7 @@ def test_the_longest_waiting_alert_goes_first(sqlite_archive: Archive, tmp_path:
 def test_a_digest_is_one_delivery_of_every_due_row_of_its_rule_and_target(
     sqlite_archive: Archive, tmp_path: Path
 ) -> None:
-    rules = """
-[[alerts.rules]]
-name = "hourly"
-statutes = ["1373"]
-digest = "1h"
-targets = [{targets}]
-"""
+    rules = HOURLY_DIGEST
     url = sqlite_archive.engine.url.render_as_string(hide_password=False)
     config = alert_settings(tmp_path, url, rules=rules, targets=("slack", "email"))
     run_ingest(sqlite_archive, config, [letter(1), letter(2)])
@@ -651,13 +654,7 @@ def test_postgres_a_dispatcher_skips_the_row_another_one_holds(pg_setup: tuple[A
 
 @pytest.mark.postgres
 def test_postgres_a_digest_leaves_out_the_row_another_dispatcher_holds(pg_archive: Archive, tmp_path: Path) -> None:
-    rules = """
-[[alerts.rules]]
-name = "hourly"
-statutes = ["1373"]
-digest = "1h"
-targets = [{targets}]
-"""
+    rules = HOURLY_DIGEST
     url = pg_archive.engine.url.render_as_string(hide_password=False)
     config = alert_settings(tmp_path, url, rules=rules)
     run_ingest(pg_archive, config, [letter(1), letter(2), letter(3)])
