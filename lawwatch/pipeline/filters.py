@@ -167,9 +167,9 @@ class DocumentFilter:
 
             ids = [resolve_place(name).id for name in jurisdictions]
         cites = []
-        for cite in statutes:
+        if statutes:  # the classifier's modules load only when a statute is given, as for places above
             from lawwatch.pipeline.classify import parse_statute
-
+        for cite in statutes:
             try:
                 title, section, _subsection = parse_statute(cite)
             except ValueError:
