@@ -142,6 +142,28 @@ def test_a_filtered_common_word(archive: Archive, corpus: dict[str, list[int]]) 
     assert bounded.total_is_estimate and len(placed) * 0.5 <= bounded.total <= len(placed) * 1.5
 
 
+def test_a_filtered_word_under_the_bound_is_ranked_exactly(archive: Archive, corpus: dict[str, list[int]]) -> None:
+    """Fewer matches than the bound: found first, then ranked (PostgreSQL reads only their vectors) — the same
+    hits, scores, order and exact total as ranking every match in one statement, page by page."""
+    placed = [i for n, i in enumerate(corpus["common"]) if n % 2 == 0]
+    for flt in (F(query="immigration", jurisdictions=(PLACE,)), F(query="immigration -records")):
+        exact = run(archive, flt, rank_bound=None, limit=100)
+        for offset in (0, 3, len(exact.hits)):
+            page = run(archive, flt, limit=7, offset=offset)
+            assert (page.total, page.total_exact, page.total_is_estimate, page.ranked_among) == (
+                exact.total,
+                True,
+                False,
+                None,
+            )
+            assert ids(page) == ids(exact)[offset : offset + 7]
+            assert [h.score for h in page.hits] == pytest.approx([h.score for h in exact.hits][offset : offset + 7])
+            assert [h.snippet for h in page.hits] == [h.snippet for h in exact.hits][offset : offset + 7]
+    assert run(archive, F(query="immigration", jurisdictions=(PLACE,))).total == len(placed)
+    nothing = run(archive, F(query="asylum", jurisdictions=(PLACE,)))
+    assert (nothing.total, nothing.hits, nothing.total_exact) == (0, [], True)
+
+
 def test_newest_first_is_never_bounded(archive: Archive, corpus: dict[str, list[int]]) -> None:
     for flt in (F(query="immigration"), F(query="immigration", jurisdictions=(PLACE,))):
         exact = run(archive, flt, order="newest", rank_bound=None, limit=100)
