@@ -339,6 +339,12 @@ def test_empty_query_lists_filtered_documents_newest_first(archive: Archive, cor
 def test_newest_order(archive: Archive, corpus: dict[str, int]) -> None:
     result = run(archive, "sanctuary", order="newest")
     assert ids(result) == [corpus["ruling"], corpus["lawsuit"], corpus["letters"]]
+    # not ranked, so not scored (as a listing); the same hits by relevance are scored, with the same snippets
+    assert [h.score for h in result.hits] == [0.0, 0.0, 0.0]
+    ranked = {h.document_id: h for h in run(archive, "sanctuary").hits}
+    assert all(ranked[h.document_id].score > 0 for h in result.hits)
+    assert [h.snippet for h in result.hits] == [ranked[h.document_id].snippet for h in result.hits]
+    assert all("[sanctuary]" in h.snippet.lower() for h in result.hits)
 
 
 def test_pagination(archive: Archive, corpus: dict[str, int]) -> None:

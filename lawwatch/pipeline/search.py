@@ -21,7 +21,9 @@ row, or ``IN`` lists driven from the tag index when a tag is rare (fewer than ``
 ``tests/test_filters.py`` checks both renderings agree.
 
 Ranking: SQLite ``bm25`` with the title weighted 10x the body, PostgreSQL ``ts_rank`` (title weight A, body
-B); ``SearchHit.score`` is higher-is-better on both.
+B); ``SearchHit.score`` is higher-is-better on both. Hits that are not ranked are not scored: newest first, as in
+a listing without words, ``score`` is 0.0 (FTS5's bm25 of one hit reads a common word's whole doclist for its
+statistics: 40 ms for 845,000 matches).
 
 Common words (bounded ranking). Ranking reads every match's index entry or vector, so a word in a tenth of a
 million documents cannot be ranked in 100 ms. When a word query has more than ``rank_bound`` (default

@@ -43,7 +43,9 @@ def _postgres(session: Session, sql: _Sql, parsed: ParsedQuery, order: Order, bo
         page_ids = session.execute(
             sql.text(f"SELECT d.id {base} ORDER BY {_ORDER_NEWEST} LIMIT :limit OFFSET :offset"), sql.params
         ).scalars()
-        return _Found(_pg_detail(session, expr, params, list(page_ids)), total=about(expected), estimate=True)
+        return _Found(
+            _pg_detail(session, expr, params, list(page_ids), scored=False), total=about(expected), estimate=True
+        )
     if order == "newest":  # few matches: found through the GIN index (the window count needs them all), sorted
         # without index scans: else the planner walks ix_documents_newest to the end for the window count, reading
         # every document's vector (97 ms against 11 ms for a word with 1,860 matches among 10,000 documents)
@@ -57,7 +59,7 @@ def _postgres(session: Session, sql: _Sql, parsed: ParsedQuery, order: Order, bo
             ).all()
         if not ranked:
             return _Found([], count_from=base)
-        return _Found(_pg_detail(session, expr, params, [r.id for r in ranked]), total=ranked[0].total)
+        return _Found(_pg_detail(session, expr, params, [r.id for r in ranked], scored=False), total=ranked[0].total)
     if common:
         assert bound is not None
         bounded = _pg_bounded(session, sql, expr, params, bound, expected)
@@ -137,13 +139,17 @@ def _pg_estimate(session: Session, sql: _Sql, base: str) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def _pg_detail(session: Session, expr: str, params: dict[str, Any], wanted: list[int]) -> list[Any]:
-    """The hits ``wanted``, in that order, with their ts_rank score and headlines."""
+def _pg_detail(
+    session: Session, expr: str, params: dict[str, Any], wanted: list[int], *, scored: bool = True
+) -> list[Any]:
+    """The hits ``wanted``, in that order, with their headlines and their ts_rank score (0.0 unless ``scored``:
+    newest first, hits are not ranked)."""
     if not wanted:
         return []
+    score = "ts_rank(d.search_vector, tq.q)" if scored else "0.0"
     detail = session.execute(
         sa.text(
-            f"SELECT {_HIT_COLUMNS}, ts_rank(d.search_vector, tq.q) AS score, "
+            f"SELECT {_HIT_COLUMNS}, {score} AS score, "
             "ts_headline('english', d.body_text, tq.q, :opts) AS body, "
             "ts_headline('english', d.title, tq.q, :opts) AS title_snip "
             f"FROM documents d, (SELECT {expr} AS q) tq WHERE d.id IN :ids"

@@ -57,7 +57,7 @@ def _sqlite(
     member = " AND +f.rowid IN (SELECT value FROM json_each(:ids))" if filtered else ""
     in_window = f"documents_fts MATCH :match AND f.rowid BETWEEN :low AND :high{member}"
     page = {"limit": sql.params["limit"], "offset": sql.params["offset"]}
-    scores: dict[int, float] | None = None
+    scores: dict[int, float] = {}
     if order == "relevance":
         ranked = session.execute(
             sa.text(
@@ -95,6 +95,8 @@ def _sqlite(
             {**window, **page},
         ).scalars()
     wanted = list(page_ids)
+    if order == "newest":  # not ranked, so not scored (as a listing): bm25 would read a common word's whole doclist
+        scores = dict.fromkeys(wanted, 0.0)
     rows = _sqlite_detail(session, wanted, sql.params["match"], scores) if wanted else []
     return _Found(rows, total=total, estimate=estimate, ranked_among=bound if common and order == "relevance" else None)
 
@@ -134,34 +136,15 @@ def _sqlite_total(
     return about(raw * len(candidates) / max(in_window, 1)), True
 
 
-def _sqlite_detail(
-    session: Session, wanted: list[int], match: str, scores: dict[int, float] | None = None
-) -> list[Any]:
-    """The hits ``wanted``, in that order, with their bm25 score and snippets. Without ``scores``: one FTS5 query over
-    their id range. With the scores (the ranking query read them), each hit's snippets are read on their own — an
-    FTS5 query of one rowid — in one statement of ``UNION ALL`` arms: no second pass over a common word's doclist
-    for bm25's statistics, and no walk over the ids between the hits."""
+def _sqlite_detail(session: Session, wanted: list[int], match: str, scores: dict[int, float]) -> list[Any]:
+    """The hits ``wanted``, in that order, with their ``scores`` (read by the ranking query; 0.0 newest first) and
+    snippets. Each hit's snippets are read on their own — an FTS5 query of one rowid — in one statement of
+    ``UNION ALL`` arms: no second pass over a common word's doclist for bm25's statistics, and no walk over the ids
+    between the hits."""
     snippets = (
         f"snippet(documents_fts, 1, :o, :c, '…', {_FTS_SNIPPET_TOKENS}) AS body, "
         f"snippet(documents_fts, 0, :o, :c, '…', {_FTS_SNIPPET_TOKENS}) AS title_snip"
     )
-    if scores is None:
-        detail = session.execute(
-            sa.text(
-                f"SELECT {_HIT_COLUMNS}, {_BM25} AS score, {snippets} "
-                f"{_FTS_JOIN} WHERE documents_fts MATCH :match AND f.rowid BETWEEN :low AND :high "
-                "AND +f.rowid IN (SELECT value FROM json_each(:ids))"
-            ).columns(**_TYPES),
-            {
-                "match": match,
-                "low": min(wanted),
-                "high": max(wanted),
-                "ids": json.dumps(wanted),
-                "o": _OPEN,
-                "c": _CLOSE,
-            },
-        ).all()
-        return _merge(wanted, detail)
     found: list[_Detail] = []
     for at in range(0, len(wanted), _ARMS):  # SQLite allows 500 terms in a compound SELECT
         part = wanted[at : at + _ARMS]
