@@ -13,7 +13,7 @@ from typing import Any
 
 from lawwatch.pipeline.classify.courts import CourtTag, find_courts
 from lawwatch.pipeline.classify.doctype import classify_doctype
-from lawwatch.pipeline.classify.gazetteer import fold
+from lawwatch.pipeline.classify.gazetteer import fold, lower_fold
 from lawwatch.pipeline.classify.jurisdictions import JurisdictionTag, catalog, find_jurisdictions, resolve, scan
 from lawwatch.pipeline.classify.statutes import CaseCite, StatuteCite, find_cases, find_statutes
 from lawwatch.pipeline.classify.statutes import parse_statute as _parse_statute
@@ -89,10 +89,17 @@ def classify(
     ``mentions``, when given, receives ``(start, end, jurisdiction id, role)`` of every jurisdiction mention the tags
     count in ``text``."""
     text = text or ""
-    lowered = _lower(text)  # lower-cased once for every recogniser; offsets must stay those of ``text``
-    if len(lowered) != len(text):
-        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    folded = f" {fold(text, lowered)} "  # folded once too: the gazetteer scan and the case-citation precheck read it
+    # lower-cased and folded once for every recogniser; offsets must stay those of ``text``. The folded text (read by
+    # the gazetteer scan and the case-citation precheck) is exact; the lowered one may read punctuation beyond
+    # Latin-1 as "?" (see ``lower_fold``), which no recogniser of the lowered text tells apart.
+    pair = lower_fold(text)
+    if pair is None:
+        lowered = _lower(text)
+        if len(lowered) != len(text):
+            lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        folded = f" {fold(text, lowered)} "
+    else:
+        lowered, folded = pair[0], f" {pair[1]} "
     courts, court_spans = find_courts(text, lowered)
     statutes = find_statutes(text, lowered)
     cases, extra, cited = find_cases(text, statutes, folded)
@@ -103,7 +110,14 @@ def classify(
     else:
         jurisdictions, jsignals = find_jurisdictions(text, court_spans, low_spans=cited, hits=hits, spans=mentions)
     doc_type, dsignals = classify_doctype(
-        text, title=title, url=url, form=form, lowered=lowered, folded=folded, anchor_hits=anchor_hits
+        text,
+        title=title,
+        url=url,
+        form=form,
+        lowered=lowered,
+        folded=folded,
+        anchor_hits=anchor_hits,
+        plain=pair is not None,
     )
     signals = {"doc_type": dsignals, "jurisdictions": jsignals}
     return Classification(doc_type, tuple(statutes), jurisdictions, courts, tuple(cases), signals)

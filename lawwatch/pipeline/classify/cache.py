@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import importlib.util
 import os
 import pickle
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -60,7 +61,7 @@ def cached(name: str, builder: Callable[[], T], kind: str | None = None) -> T:
     (default ``name``): the files ``{kind}-*.pickle`` are this cache's earlier versions."""
     path = cache_path(name)
     try:
-        with path.open("rb") as fh:
+        with path.open("rb") as fh, _no_gc():
             value = cast(T, pickle.load(fh))  # noqa: S301 - our own cache file
         with contextlib.suppress(OSError):
             os.utime(path)
@@ -79,6 +80,19 @@ def cached(name: str, builder: Callable[[], T], kind: str | None = None) -> T:
     else:
         _prune(path, kind or name)
     return value
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused (if it ran): unpickling the gazetteer's tens of thousands of tuples, which
+    hold no cycles, would otherwise start collections that traverse every object (~17 million instructions)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _prune(keep: Path, kind: str) -> None:

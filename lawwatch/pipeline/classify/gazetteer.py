@@ -53,6 +53,10 @@ _TYPOGRAPHIC = tuple((c, " ") for c in "\u2018\u2019\u201c\u201d\u2013\u2014\u00
 
 def fold(text: str, lowered: str | None = None) -> str:
     """Lower-cased, punctuation and spaces to one space each: same length as ``text``."""
+    if lowered is None:
+        pair = lower_fold(text)
+        if pair is not None:
+            return pair[1]
     low = lowered if lowered is not None else text.lower()
     if not low.isascii():  # typographic punctuation, the usual non-ASCII in English text: to ASCII, 1:1
         for a, b in _TYPOGRAPHIC:
@@ -62,6 +66,55 @@ def fold(text: str, lowered: str | None = None) -> str:
     if len(low) != len(text):  # a few characters lower-case to two ("İ"): keep those as they are
         low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     return _fold_mixed(low)
+
+
+# Latin-1 texts (most English text once its typographic punctuation is set aside) are lower-cased and folded with
+# one byte table each: every Latin-1 character lower-cases to one Latin-1 character (building the tables checks it).
+_LATIN1_LOWER = bytes(ord(chr(c).lower()) for c in range(256))
+_LATIN1_FOLD = bytes(c if chr(c).isalnum() else 32 for c in _LATIN1_LOWER)
+# Punctuation beyond Latin-1 that English text uses: no letter, digit or space, its own lower case; ``lower_fold``
+# reads each one as "?" in the lowered text (checked at import: see ``_inert``).
+INERT = frozenset(
+    "\u2010\u2011\u2012\u2013\u2014\u2015\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u2020\u2021\u2022"
+    "\u2026\u2030\u2032\u2033\u2039\u203a\u20ac\u2122"
+)
+
+
+def _inert(c: str) -> bool:
+    """Whether ``c`` reads as "?" does to every recogniser of the lowered text: no word character (``\\w``: no
+    letter, digit or "_"), no space, its own lower and upper case, beyond Latin-1 (so that no pattern names it). None
+    of those recognisers' patterns names "?" or matches any character (".", "[^...]", "\\S", "\\W", "\\D"), so a match
+    never holds either character."""
+    return (
+        ord(c) > 255
+        and not c.isalnum()
+        and not c.isspace()
+        and c != "_"
+        and c.lower() == c == c.upper()
+        and re.match(r"[\w\s]", c) is None
+    )
+
+
+if not all(map(_inert, INERT)):  # pragma: no cover - a static fact of the set above
+    raise ValueError("INERT holds a character that is not inert punctuation")
+
+
+def lower_fold(text: str) -> tuple[str, str] | None:
+    """``(lowered, fold(text))`` in two byte-table passes when every character of ``text`` is Latin-1 or in ``INERT``,
+    else None. ``lowered`` is ``text.lower()`` with each ``INERT`` character read as "?": the same length, and the same
+    to every pattern and test the recognisers run on the lowered text (see :func:`_inert`), which only ever report
+    offsets from it or text that holds no such character. Both strings are one byte per character, so scans over
+    them cost half those over the two-byte strings that one typographic quote makes of a text."""
+    raw = text.encode("latin-1", "replace")  # one "?" per character beyond Latin-1
+    if not text.isascii():
+        pos = raw.find(b"?")
+        while pos >= 0:
+            c = text[pos]
+            if c != "?" and c not in INERT:
+                return None
+            pos = raw.find(b"?", pos + 1)
+    low = raw.lower() if raw.isascii() else raw.translate(_LATIN1_LOWER)  # the same bytes; ``lower`` is quicker
+    return low.decode("latin-1"), raw.translate(_LATIN1_FOLD).decode("latin-1")
 
 
 def _fold_mixed(low: str) -> str:
