@@ -293,3 +293,21 @@ def test_newest_first_is_the_same_whether_the_total_is_counted_or_estimated(
     expected = sorted(corpus["common"], reverse=True)[3:15]  # published one day apart, in id order
     assert ids(counted) == ids(estimated) == expected
     assert [h.snippet for h in counted.hits] == [h.snippet for h in estimated.hits]
+
+
+@pytest.mark.postgres
+def test_postgres_planner_settings_hold_inside_and_are_restored_after(pg_archive: Archive) -> None:
+    from lawwatch.pipeline.search_common import _planner
+
+    names = ("enable_indexscan", "work_mem", "enable_seqscan")
+    read = "SELECT " + ", ".join(f"current_setting('{n}')" for n in names)
+    with pg_archive.session() as s:
+        s.execute(sa.text("SET LOCAL work_mem = '5MB'"))
+        before = tuple(s.execute(sa.text(read)).one())
+        assert before[1] == "5MB"
+        with _planner(s, enable_indexscan="off", work_mem="64MB"):
+            assert tuple(s.execute(sa.text(read)).one()) == ("off", "64MB", before[2])
+            with _planner(s, enable_seqscan="off"):
+                assert tuple(s.execute(sa.text(read)).one()) == ("off", "64MB", "off")
+            assert tuple(s.execute(sa.text(read)).one()) == ("off", "64MB", before[2])
+        assert tuple(s.execute(sa.text(read)).one()) == before

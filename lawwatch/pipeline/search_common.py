@@ -138,10 +138,13 @@ def _planner(session: Session, **settings: str) -> Iterator[None]:
     psycopg prepares a statement run five times on a connection, and PostgreSQL's generic plan for it, blind to the
     words, walks the newest-first index reading every vector (1 s for a rare word and a place at 100,000)."""
     names = list(settings)
-    read = ", ".join(f"current_setting(:n{i})" for i in range(len(names)))
-    keys = {f"n{i}": name for i, name in enumerate(names)}
-    was = list(session.execute(sa.text(f"SELECT {read}"), keys).one())  # one round trip each way
-    _set(session, dict(zip(names, settings.values(), strict=True)))
+    # read, then set, in one round trip (the subquery, kept apart by OFFSET 0, is read before the outer list is
+    # computed); restored in another
+    read = ", ".join(f"current_setting(:n{i}) AS s{i}" for i in range(len(names)))
+    calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(names)))
+    params = {f"{k}{i}": x for i, pair in enumerate(settings.items()) for k, x in zip("nv", pair, strict=True)}
+    statement = f"SELECT w.*, {calls} FROM (SELECT {read} OFFSET 0) w"
+    was = list(session.execute(sa.text(statement), params).one())[: len(names)]
     yield  # on an error the transaction is rolled back, and the settings with it
     _set(session, dict(zip(names, was, strict=True)))
 
