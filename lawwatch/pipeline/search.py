@@ -36,10 +36,12 @@ ranks every match.
 
 Totals. Listings without words count up to ``count_cap`` (default 10,000) matches: ``total_exact`` False means
 "at least". Word searches count exactly when that is cheap: every match already visited, a SQLite FTS5 count of
-at most ``COUNT_BOUND`` matches (a C loop over the doclist), a PostgreSQL query the planner expects to match at
-most ``2 * rank_bound`` rows. Otherwise the total is estimated and ``total_is_estimate`` says so (shown as
-"about"): on SQLite from the density of matches among the newest ids (and of the filter among the newest matches),
-on PostgreSQL the planner's estimate from the tsvector statistics (``ANALYZE``; most-common-lexeme frequencies).
+at most ``COUNT_BOUND`` matches (a C loop over the doclist), on PostgreSQL by relevance a walk over the id windows
+that reached the oldest document with at most ``rank_bound`` matches, newest first a query the planner expects to
+match at most ``2 * rank_bound`` rows. Otherwise the total is estimated and ``total_is_estimate`` says so (shown as
+"about"): from the density of matches among the newest ids (and of the filter among the newest matches), or, on
+PostgreSQL newest first, the planner's estimate from the tsvector statistics (``ANALYZE``; most-common-lexeme
+frequencies).
 """
 
 from __future__ import annotations
