@@ -284,15 +284,23 @@ def test_newest_first_is_the_same_whether_the_total_is_counted_or_estimated(
     archive: Archive, corpus: dict[str, list[int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SQLite walks the dates and looks each document up among the matches: through a copy of the matches when they
-    were counted, by a seek per document (EXISTS) when there are too many to count. Same page either way."""
+    were counted or are sparse, by a seek per document (EXISTS) when there are too many to count and the walk meets
+    few documents per hit (``_SEEK_COST``). Same page every way."""
+    statements: list[str] = []
+    sa.event.listen(archive.engine, "before_cursor_execute", lambda _c, _k, sql, *_a: statements.append(sql))
     counted = run(archive, "immigration", order="newest", rank_bound=BOUND, limit=12, offset=3)
     monkeypatch.setattr(search_module, "COUNT_BOUND", 10)
     estimated = run(archive, "immigration", order="newest", rank_bound=BOUND, limit=12, offset=3)
+    walks = [s for s in statements if "INDEXED BY ix_documents_published_at" in s]
+    monkeypatch.setattr("lawwatch.pipeline.search_sqlite._SEEK_COST", 0)  # seeking costs nothing: seek
+    sought = run(archive, "immigration", order="newest", rank_bound=BOUND, limit=12, offset=3)
+    walks += [s for s in statements if "INDEXED BY ix_documents_published_at" in s][len(walks) :]
     if archive.dialect == "sqlite":
-        assert (counted.total_is_estimate, estimated.total_is_estimate) == (False, True)
+        assert (counted.total_is_estimate, estimated.total_is_estimate, sought.total_is_estimate) == (False, True, True)
+        assert ["EXISTS" in s for s in walks] == [False, False, True]  # copy, copy (dense but cheap), seek
     expected = sorted(corpus["common"], reverse=True)[3:15]  # published one day apart, in id order
-    assert ids(counted) == ids(estimated) == expected
-    assert [h.snippet for h in counted.hits] == [h.snippet for h in estimated.hits]
+    assert ids(counted) == ids(estimated) == ids(sought) == expected
+    assert [h.snippet for h in counted.hits] == [h.snippet for h in estimated.hits] == [h.snippet for h in sought.hits]
 
 
 @pytest.mark.postgres
