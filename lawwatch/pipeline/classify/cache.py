@@ -1,6 +1,7 @@
 """A per-user disk cache for tables the classifier derives from installed packages at first use.
 
-The court table (courts-db, us) and the reporter automaton (reporters-db) are pickled under
+The court table (courts-db, us), the reporter automaton (reporters-db) and eyecite's reporter tables (see
+:mod:`pipeline.classify.eyecite_load`) are pickled under
 ``$XDG_CACHE_HOME/lawwatch`` (or ``~/.cache/lawwatch``), keyed by the versions of those packages and by this
 package's code; so are the gazetteer's tables and automaton, built from the shipped ``data/gazetteer.json`` and
 keyed by its content too. When the directory is unwritable they are simply rebuilt in memory. A file is touched each
@@ -28,7 +29,7 @@ T = TypeVar("T")
 
 SCHEMA = 1
 STALE_DAYS = 30
-_FINGERPRINTED = ("us", "courts_db", "reporters_db", "ahocorasick")
+_FINGERPRINTED = ("us", "courts_db", "reporters_db", "ahocorasick", "eyecite")
 
 
 @functools.cache

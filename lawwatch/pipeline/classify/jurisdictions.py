@@ -65,7 +65,7 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lawwatch.pipeline.classify.gazetteer import (
     BARE,
@@ -79,6 +79,7 @@ from lawwatch.pipeline.classify.gazetteer import (
     SURNAME,
     Entry,
     Gazetteer,
+    Key,
     fold,
     load,
     prominent,
@@ -375,6 +376,49 @@ def _certain(gaz: Gazetteer, text: str, m: _Mention, counties: int) -> int | Non
     return None
 
 
+class _Facts(NamedTuple):
+    """What ``_resolve`` reads of a key's candidates, the same for every mention of that key."""
+
+    explicit: tuple[int, ...]  # the EXPLICIT candidates, none when the key is a BARE candidate's own name
+    ids: tuple[int, ...]  # the BARE candidates
+    state: int  # the first of ``ids`` that is a state or territory, or -1
+    same: tuple[int, ...]  # the other ``ids`` in that state
+    pops: tuple[int, ...]  # the populations of ``ids``, largest first, then 0
+    largest: int  # the most populous of ``ids`` (the first of equals), -1 when there are none
+
+
+_FACTS: list[Any] = [None, {}]  # [keys, {id(key): (key, facts)}]
+
+
+def _facts(gaz: Gazetteer, key: Key) -> _Facts:
+    """``key``'s :class:`_Facts`, computed once per gazetteer key (they depend on the gazetteer only)."""
+    if _FACTS[0] is not gaz.keys:
+        _FACTS[:] = [gaz.keys, {}]
+    known: dict[int, tuple[Key, _Facts]] = _FACTS[1]
+    hit = known.get(id(key))
+    if hit is not None and hit[0] is key:
+        return hit[1]
+    entries = gaz.entries
+    cands = key.candidates
+    explicit = [i for i, f in cands if f == EXPLICIT]
+    if explicit and any(f == BARE and fold(entries[i].name) == key.text for i, f in cands):
+        explicit = []  # "Carson City" is Carson City, NV by its own name, not the form "Carson city" of Carson, CA
+    ids = [i for i, f in cands if f == BARE]
+    states = [i for i in ids if entries[i].kind in _STATE_KINDS]
+    st = states[0] if states else -1
+    same = [i for i in ids if i != st and entries[i].state == entries[st].state] if states else []
+    facts = _Facts(
+        tuple(explicit),
+        tuple(ids),
+        st,
+        tuple(same),
+        tuple(sorted((entries[i].population for i in ids), reverse=True)) + (0,),
+        max(ids, key=lambda i: entries[i].population) if ids else -1,
+    )
+    known[id(key)] = (key, facts)
+    return facts
+
+
 def _resolve(
     gaz: Gazetteer,
     text: str,
@@ -392,9 +436,8 @@ def _resolve(
         return None, "name_of_institution"
     if m.why_not:  # set by ``_certain``, always called first
         return None, m.why_not
-    explicit = [i for i, f in cands if f == EXPLICIT]
-    if explicit and any(f == BARE and fold(entries[i].name) == m.key.text for i, f in cands):
-        explicit = []  # "Carson City" is Carson City, NV by its own name, not the form "Carson city" of Carson, CA
+    facts = _facts(gaz, m.key)
+    explicit = facts.explicit
     if explicit:
         if len(explicit) == 1:
             return explicit[0], "explicit"
@@ -419,11 +462,10 @@ def _resolve(
             return None, "person"
         if flags & COMMON_WORD:
             return None, "common_word"
-    ids = [i for i, f in cands if f == BARE]
-    states = [i for i in ids if entries[i].kind in _STATE_KINDS]
-    if states:
-        st = states[0]
-        same = [i for i in ids if i != st and entries[i].state == entries[st].state]
+    ids = facts.ids
+    st = facts.state
+    if st >= 0:
+        same = facts.same
         if same and (m.city_list or any(i in explicit_ids for i in same)):
             return same[0], "place_cue"
         if flags & SURNAME and entries[st].state not in ctx and not lenient and not m.in_state_list:
@@ -432,7 +474,7 @@ def _resolve(
     if len(ids) == 1 and not flags & FOREIGN:
         return ids[0], "unique"
     inctx = [i for i in ids if entries[i].state in ctx]
-    pops = sorted((entries[i].population for i in ids), reverse=True) + [0]
+    pops = facts.pops
     second = max(pops[1], m.key.rival)
     dominant = not flags & FOREIGN and pops[0] >= DOMINANT_POPULATION and pops[0] >= DOMINANCE * second
     # A document that names places in many states gives no state to this name: "Louisville" beside "Denver" in a
@@ -440,11 +482,11 @@ def _resolve(
     if len(inctx) == 1 and not (dominant and len(ctx) > 2):
         return inctx[0], "state_context"
     if dominant:
-        return max(ids, key=lambda i: entries[i].population), "prominence"
+        return facts.largest, "prominence"
     if flags & FOREIGN and not lenient:
         return None, "foreign_namesake"
     if lenient and ids:
-        return max(ids, key=lambda i: entries[i].population), "largest"
+        return facts.largest, "largest"
     return None, "ambiguous"
 
 

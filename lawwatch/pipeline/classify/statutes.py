@@ -29,6 +29,7 @@ from typing import Any
 import ahocorasick
 
 from lawwatch.pipeline.classify.cache import cached
+from lawwatch.pipeline.classify.eyecite_load import load as load_eyecite
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +328,7 @@ def find_cases(
     spans = _windows(text, folded)
     if not spans:
         return [], [], []
+    load_eyecite()  # the reporter tables from the cache, before the imports below would build them
     from eyecite import get_citations
     from eyecite.models import FullCaseCitation, FullLawCitation
 
