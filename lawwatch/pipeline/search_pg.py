@@ -101,7 +101,16 @@ def _pg_walk(session: Session, sql: _Sql, expr: str, params: dict[str, Any], bou
     # sized by what it held, rather than one window visiting 7x the matches wanted.
     unfiltered = f"FROM documents d, (SELECT {expr} AS q) tq WHERE d.search_vector @@ tq.q"
     raw = _pg_estimate(session, _Sql([], [], dict(params), []), unfiltered) if sql.where or sql.tags else expected
-    width = int(bound * span / max(expected, 1) * (1.1 if raw >= _COMMON * bound else 1 / 8)) + 1
+    # A rarer query's first window spans at most a sixteenth of the ids, but for a phrase: its estimate is its
+    # words' frequencies multiplied, so small that the planner tests a narrower window's range on every document
+    # holding the words, reading each one's vector again for the positions (100 ms a window at 1,000,000): a phrase
+    # takes the one wide window its estimate asks for.
+    if raw >= _COMMON * bound:
+        width = int(bound * span / max(expected, 1) * 1.1) + 1
+    else:
+        width = int(bound * span / max(expected, 1) / 8) + 1
+        if "phraseto_tsquery" not in expr:
+            width = min(width, span // 16 + 1)
     where = sql.clause("d.search_vector @@ tq.q AND d.id > :low AND d.id <= :high", probe=True)
     window = f"SELECT d.id FROM documents d, (SELECT {expr} AS q) tq {where}"
     found: list[int] = []
