@@ -279,14 +279,8 @@ def _scan(
                 continue
             if text.startswith(" of ", end) and span.endswith(_KIND_WORDS):
                 continue  # "the Oregon city of Portland": "Oregon" (a shorter hit at ``start``) locates Portland
-        if exclude:  # ``_overlaps(start, end, exclude)``, inlined: this runs for every hit
-            inside = False
-            for s_, e_ in exclude:
-                if s_ < end and start < e_:
-                    inside = True
-                    break
-            if inside:
-                continue
+        if exclude and _overlaps(start, end, exclude):
+            continue
         out.append(_Mention(start, end, keys[idx]))
         taken = end
     return out
