@@ -236,16 +236,16 @@ def upsert(
     wins)."""
     latest = {tuple(row[k] for k in keys): row for row in rows}
     ordered = [latest[key] for key in sorted(latest, key=repr)]
-    maker = _insert(session)
-    size = max(1, _CHUNK // max(1, len(table.columns)))
-    for chunk in _chunks(ordered, size):
-        statement = maker(table).values(list(chunk))
-        excluded = statement.excluded
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[table.c[k] for k in keys], set_={c: excluded[c] for c in update}
-            )
-        )
+    if not ordered:
+        return
+    statement = _insert(session)(table)
+    excluded = statement.excluded
+    # one statement executed for many rows: compiled once and cached, where a multi-row VALUES is compiled anew for
+    # every batch (which cost more CPU than the rows themselves)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c[k] for k in keys], set_={c: excluded[c] for c in update}
+    )
+    session.execute(statement, ordered)
 
 
 def write_tags(session: Session, pairs: Sequence[tuple[int, Classification | None]], *, replace: bool) -> None:
@@ -552,29 +552,14 @@ def record_sources(
 def record_sightings(session: Session, sightings: Sequence[Sighting], now: datetime | None = None) -> None:
     """Upsert each source's listing state of each document, in the session's transaction (the last sighting of a
     (source, key) in ``sightings`` wins)."""
-    latest = {(s.source, s.key): s for s in sightings}
-    if not latest:
-        return
     seen_at = now or datetime.now(UTC)
     rows = [
         {"source": s.source, "key": s.key, "external_id": s.external_id, "signature": s.signature, "seen_at": seen_at}
-        for _, s in sorted(latest.items())
+        for s in sightings
     ]
-    table = cast(Table, SourceState.__table__)
-    maker = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    for chunk in _chunks(rows, _CHUNK // 5):
-        statement = maker(table).values(list(chunk))
-        excluded = statement.excluded
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[table.c.source, table.c.key],
-                set_={
-                    "external_id": excluded.external_id,
-                    "signature": excluded.signature,
-                    "seen_at": excluded.seen_at,
-                },
-            )
-        )
+    upsert(
+        session, cast(Table, SourceState.__table__), rows, ("source", "key"), ("external_id", "signature", "seen_at")
+    )
 
 
 def source_state_of(session: Session, source: str) -> list[tuple[str, str | None, str | None]]:
