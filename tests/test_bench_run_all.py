@@ -19,9 +19,18 @@ ROOT = Path(__file__).resolve().parents[1]
 CRAWL = {
     "release_pages": 621,
     "concurrency": 16,
-    "bare": {"pages": 638, "seconds": 2.68, "pages_per_s": 238.1},
-    "lawwatch": {"pages": 638, "seconds": 3.9, "pages_per_s": 163.6, "new": 621, "status": "ok"},
+    "bare": {"pages": 638, "seconds": 2.68, "pages_per_s": 238.1, "cpu_ms_per_page": 1.2},
+    "lawwatch": {
+        "pages": 638,
+        "seconds": 3.9,
+        "pages_per_s": 163.6,
+        "cpu_ms_per_page": 1.8,
+        "new": 621,
+        "status": "ok",
+    },
+    "floor_ratio": 1.42,
     "throughput_ratio": 0.687,
+    "cpu_per_page_ratio": 1.5,
     "first_crawl_requests": 638,
     "second_crawl_requests": 1,
     "second_status": "ok",
@@ -294,7 +303,7 @@ def crawl_bench(**kwargs: Any) -> Bench:
 def test_a_bench_that_succeeds_gives_its_rows_and_report() -> None:
     outcome = run_all.run_bench(crawl_bench(), fake(stdout=json.dumps(CRAWL)))
     assert outcome.error is None and outcome.report == CRAWL
-    assert [r.met for r in outcome.rows] == ["MISSED", "met"]
+    assert [r.met for r in outcome.rows] == ["MISSED", "met", "met"]
 
 
 @pytest.mark.parametrize(
@@ -415,11 +424,15 @@ def test_main_prints_one_table_with_the_machine_and_writes_markdown(
     assert "pages/s, lawwatch crawl vs bare Scrapy" in out
     written = markdown.read_text()
     assert "| crawl | re-crawl requests vs first crawl" in written
+    assert (
+        "| crawl | CPU ms per page, lawwatch crawl + ingest worker vs bare Scrapy; bare + normalize + classify + "
+        "store: ×1.42 | 1.80 ms | 1.20 ms | 1.50 | ratio ≤ 1.5 | met |" in written
+    )
     assert "`python bench/run_all.py --quick --markdown" in written
 
     assert run_all.main(["--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["benches"]["crawl"]["report"] == CRAWL
     assert report["benches"]["classify"]["error"] == "exit 1: boom"
-    assert [r["met"] for r in report["rows"]] == ["MISSED", "met", "FAILED"]
+    assert [r["met"] for r in report["rows"]] == ["MISSED", "met", "met", "FAILED"]
     assert len(report["machine"]["load_start"]) == 3
