@@ -13,6 +13,11 @@ then the same repeats).
     .venv/bin/python -m bench.archive_bench --n 1000000     # the big run
     .venv/bin/python -m bench.archive_bench --url postgresql+psycopg://postgres@127.0.0.1:5432/test
     .venv/bin/python -m bench.archive_bench --n 10000 --store-only   # store and floors only, no searches
+    .venv/bin/python -m bench.archive_bench --quick         # CI-sized: 10,000 documents, fewer repeats and words
+
+On PostgreSQL each run loads into its own schema (``--schema``, dropped and recreated first) and drops it when done,
+with its floors' schemas; ``--keep`` leaves it for later runs with ``--reuse`` (a million documents take most of an
+hour to load), and a run with ``--reuse`` leaves it too. A SQLite archive stays under var/bench/ for ``--reuse``.
 """
 
 from __future__ import annotations
@@ -99,11 +104,14 @@ class Pools:
         return rng.sample(rare, count)
 
     def phrases(self, words: list[str]) -> list[str]:
-        """A two-word phrase around each rare word, as written in its sentence."""
+        """A two-word phrase around each rare word, as written in its sentence: the word and the next, or where it
+        ends the sentence the one before and the word."""
         found = []
         for word in words:
             for sentence in self.sentences:
-                match = re.search(rf"\b({word})\s+([A-Za-z]{{3,}})\b", sentence, re.IGNORECASE)
+                match = re.search(rf"\b({word})\s+([A-Za-z]{{3,}})\b", sentence, re.IGNORECASE) or re.search(
+                    rf"\b([A-Za-z]{{3,}})\s+({word})\b", sentence, re.IGNORECASE
+                )
                 if match:
                     found.append(f"{match.group(1)} {match.group(2)}")
                     break
@@ -545,22 +553,31 @@ def open_bench_archive(url: str | None, n: int, schema: str, reuse: bool) -> tup
     return archive, present < n
 
 
+QUICK_N = 10_000  # documents of a --quick run
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=100_000, help="documents to generate (default 100000)")
+    parser.add_argument("--n", type=int, help="documents to generate (default 100000; 10000 with --quick)")
     parser.add_argument("--url", help="archive URL (default: a fresh SQLite file var/bench/archive-N.db)")
     parser.add_argument("--schema", default="lawwatch_bench", help="PostgreSQL schema, dropped and recreated")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="JSON lines of DOJ releases (doj-api shape)")
     parser.add_argument("--batch", type=int, default=1000, help="documents per store_documents call")
-    parser.add_argument("--repeats", type=int, default=10, help="timed runs per query")
-    parser.add_argument("--words", type=int, default=8, help="distinct rare words per search kind")
+    parser.add_argument("--repeats", type=int, help="timed runs per query (default 10; 5 with --quick)")
+    parser.add_argument("--words", type=int, help="distinct rare words per search kind (default 8; 4 with --quick)")
     parser.add_argument(
-        "--like-queries", type=int, help="queries per kind timed with the LIKE baseline (default: all, as the search)"
+        "--like-queries",
+        type=int,
+        help="queries per kind timed with the LIKE baseline (default: all, as the search; 2 with --quick)",
     )
     parser.add_argument(
         "--like-repeats", type=int, help="timed runs per LIKE query (default: --repeats; fewer at a million documents)"
     )
     parser.add_argument("--reuse", action="store_true", help="keep an existing archive with N documents")
+    parser.add_argument("--keep", action="store_true", help="PostgreSQL: leave the schema for --reuse (else dropped)")
+    parser.add_argument(
+        "--quick", action="store_true", help="CI-sized: --n 10000 --floor-n N --repeats 5 --words 4 --like-queries 2"
+    )
     parser.add_argument("--seed", type=int, default=1373)
     parser.add_argument(
         "--floor-n",
@@ -570,12 +587,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout (the rest to stderr)")
     parser.add_argument("--store-only", action="store_true", help="measure store and floor only, no searches")
     args = parser.parse_args(argv)
-    if args.json:
-        with contextlib.redirect_stdout(sys.stderr):
-            report = measure(args)
-        print(json.dumps(report))
-    else:
-        measure(args)
+    quick = {"n": QUICK_N, "repeats": 5, "words": 4, "like_queries": 2} if args.quick else {}
+    for name, default in {"n": 100_000, "repeats": 10, "words": 8}.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick.get(name, default))
+    if args.quick:
+        args.floor_n = args.floor_n or args.n  # the floor over as many documents as the store: tables of one size
+        args.like_queries = args.like_queries if args.like_queries is not None else quick["like_queries"]
+    try:
+        if args.json:
+            with contextlib.redirect_stdout(sys.stderr):
+                report = measure(args)
+            print(json.dumps(report))
+        else:
+            measure(args)
+    finally:
+        if args.url and args.url.startswith("postgresql") and not (args.keep or args.reuse):
+            _drop_schema(args.url, args.schema)  # a run's schema lives as long as the run (its floors' too)
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
