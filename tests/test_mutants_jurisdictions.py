@@ -273,12 +273,43 @@ def test_an_automaton_with_other_extra_keys_has_no_anchors() -> None:
 
 
 def test_a_list_of_counties_is_in_the_state_that_follows_it() -> None:
-    assert named("Middlesex, Essex and Hudson counties, N.J., sued.") == [
-        ("fips:34023", "county_of_place"),
-        ("fips:34017", "county_of_place"),
+    nj = [("fips:34023", "county_list"), ("fips:34013", "county_list"), ("fips:34017", "county_list")]
+    assert named("Middlesex, Essex and Hudson counties, N.J., sued.") == nj
+    # no state after it: New Jersey is the one state with a county of each name (Hudson County is its only one)
+    assert named("Middlesex, Essex and Hudson counties sued.") == nj
+    # no state after it and several states with both: Middlesex has counties in four states
+    assert signals("Middlesex and Essex counties sued.")["dropped"] == {"ambiguous": ["Middlesex"]}
+    # a list with a name that is no county's ("Salinas"): each county's name is read in the state after the list
+    assert named("Fires hit Salinas, Calif., Orange and Napa counties, Calif.") == [
+        ("fips:0664224", "qualifier"),
+        ("fips:06059", "county_of_place"),
+        ("fips:06055", "county_of_place"),
     ]
-    # no state after it: Middlesex has counties in four states
-    assert signals("Middlesex, Essex and Hudson counties sued.")["dropped"] == {"ambiguous": ["Middlesex"]}
+    assert signals("Fires hit Salinas, Calif., Orange and Napa counties.")["dropped"] == {"common_word": ["Orange"]}
+
+
+def test_the_counties_of_a_list_are_counties_of_its_state_and_no_namesake_places() -> None:
+    bergen, essex, hudson = ("fips:34003", "county_list"), ("fips:34013", "county_list"), ("fips:34017", "county_list")
+    # "Hudson" alone is Hudson, Ohio, the gazetteer's one place of that name: in the list it is Hudson County, NJ
+    assert named("The counties of Bergen, Essex and Hudson sued the state of New Jersey.") == [
+        bergen,
+        essex,
+        hudson,
+        ("fips:34", "explicit"),
+    ]
+    assert named("The counties of Bergen, Essex and Hudson, N.J., sued.") == [bergen, essex, hudson]
+    assert named("The counties of Bergen, Essex and Hudson, New Jersey, sued.") == [bergen, essex, hudson]
+    # the state written after the list wins over the one the names alone would give, when it has them all
+    assert named("The counties of Essex and Orange, N.Y., sued.") == [
+        ("fips:36031", "county_list"),
+        ("fips:36071", "county_list"),
+    ]
+    # a capitalised word that starts the sentence is no part of the first name
+    assert named("In Bergen and Hudson counties, police said.") == [bergen, hudson]
+    # a state written after the list that has not every county: the list is left to the other rules
+    assert named("The counties of Bergen and Hudson, Ohio, sued.") == [("fips:3936651", "qualifier")]
+    # a name of the list that is no county's: the list is left to the other rules (Hudson, Ohio stays)
+    assert named("The counties of Bergen, Gotham and Hudson sued.") == [("fips:3936651", "unique")]
 
 
 def test_a_common_word_is_no_party_and_a_borough_is_no_party() -> None:
@@ -359,5 +390,7 @@ def test_every_name_of_a_long_list_of_counties_is_a_county() -> None:
         "fips:06075",
         "fips:06081",
         "fips:06085",
+        "fips:06095",  # Solano: a county's name only (no key of its own), read as one by the list's rule
         "fips:06097",
     ]
+    assert {t.resolved_by for t in classify(text).jurisdictions} == {"county_list"}

@@ -31,7 +31,10 @@ doubt (qualifiers, explicit forms, unambiguous names):
   document that names one state only, or by prominence when its county has 200,000+ people and ten times every
   namesake ("Sonoma"); never inside a longer name ("Kings Bay", "Sacramento Kings") or as a person's;
 * "the Oregon city of Portland" ("the Texas town of", "the Oregon county of") reads as "Portland, Oregon"; the names
-  listed after "the cities of" are cities ("the cities of New York and Albany": New York City);
+  listed after "the cities of" are cities ("the cities of New York and Albany": New York City); the names of a list
+  of counties ("the counties of Bergen, Essex and Hudson", "Middlesex, Essex and Hudson counties") are counties, in
+  the state written after the list or else the one state that has a county of each name (New Jersey: "Hudson" is
+  then no city in Ohio); a list that fits no single state is left to the rules above;
 * party roles: a bare name ("Santa Clara") in a document that names the county of that name explicitly ("County
   of Santa Clara", "COUNTY OF SANTA CLARA v. TRUMP") is the county, the party, not the city of the same name;
 * organisations and foreign places are not jurisdictions: a bare name followed by "Institution", "Foundation",
@@ -42,7 +45,9 @@ doubt (qualifiers, explicit forms, unambiguous names):
 
 Each tag says how it was resolved (``resolved_by``): ``qualifier`` ("Chicago, IL"), ``explicit`` ("Cook County,
 Ill." aside, "City of Chicago"), ``unique``, ``state``, ``state_context``, ``place_cue``, ``prominence``,
-``county_of_place`` ("Arlington, Va."), ``party`` ("Santa Clara" beside "County of Santa Clara"), ``dateline``,
+``county_of_place`` ("Arlington, Va."), ``county_list`` ("Hudson" in "the counties of Bergen, Essex and Hudson":
+the list's state, written after it or the one state with a county of every name listed), ``party`` ("Santa
+Clara" beside "County of Santa Clara"), ``dateline``,
 ``explicit+state``; for a tag with several mentions, that of its most certain one.
 
 Each tag has a role. A jurisdiction the text names is ``"named"`` (``mentions`` and ``first`` count those names
@@ -100,6 +105,7 @@ from lawwatch.pipeline.classify.names import (
     _person_context,
     _person_name,
     _state_of_place,
+    county_lists,
 )
 
 NAMED = "named"  # the document names the jurisdiction
@@ -351,6 +357,8 @@ def _certain(gaz: Gazetteer, text: str, m: _Mention, counties: int) -> int | Non
     cands = m.key.candidates
     nxt = _NEXT_WORD.match(text, m.end)
     m.after = nxt.group(1) if nxt else None  # kept for ``_resolve``, which runs after this on the same mention
+    if m.listed:  # a name in a list of counties, whose state the list gave (``county_lists``)
+        return m.county
     if m.qual_miss:
         return m.county if m.county >= 0 else None
     if m.after in _NOT_PLACE_AFTER:
@@ -514,6 +522,10 @@ def find_jurisdictions(
     if folded is None and hits is None:
         folded = f" {fold(text, lowered)} "
     mentions = _qualify(gaz, text, _scan(gaz, text, exclude or [], lenient, folded, hits))
+    counties = text.rfind("ounties")  # the last "counties": a list of counties can only end before it
+    if counties >= 0:
+        qre = _qualifier(gaz)
+        mentions = county_lists(gaz, text, mentions, lambda pos: _qualifier_match(qre, text, pos))
     for m in mentions:
         if low_spans and _overlaps(m.start, m.end, low_spans):
             m.low_signal = "citation"
@@ -522,7 +534,6 @@ def find_jurisdictions(
     resolved: list[tuple[_Mention, int]] = []
     reasons: dict[int, str] = {}  # entry -> how its most certain mention was resolved
     pending: list[_Mention] = []
-    counties = text.rfind("ounties")  # the last "counties": a list of counties can only end before it
     for m in mentions:
         i = _certain(gaz, text, m, counties)
         if m.qual:
@@ -536,6 +547,8 @@ def find_jurisdictions(
             why = "county_of_place" if gaz.entries[m.county].kind == "county" else "qualifier"
         if m.key.candidates[0][1] == EXPLICIT and not m.qual:
             why = "explicit"
+        if m.listed:
+            why = "county_list"
         _reason(reasons, i, why, m.low_signal)
         ctx.add(gaz.entries[i].state)
         if m.key.candidates[0][1] == EXPLICIT or m.qual:
@@ -589,7 +602,8 @@ def find_jurisdictions(
     return tuple(tags), signals
 
 
-_CERTAINTY = ("qualifier", "county_of_place", "explicit", "unique")  # the rest rank after these, in found order
+# the rest rank after these, in found order
+_CERTAINTY = ("qualifier", "county_of_place", "county_list", "explicit", "unique")
 
 
 _RANK = {why: n for n, why in enumerate(_CERTAINTY)}

@@ -7,7 +7,9 @@ each mention before and while it resolves it (see that module's docstring for th
   entry's filer; a surname the document uses once for a person is a person throughout (:func:`_person_name`);
 * a county's name alone ("Sonoma", "Middlesex"): :func:`_county_by_name`, :func:`_county_named`;
 * "the Oregon city of Portland" (:func:`_state_of_place`) and "the cities of New York and Albany"
-  (:func:`_mark_city_lists`).
+  (:func:`_mark_city_lists`);
+* lists of counties, "the counties of Bergen, Essex and Hudson" and "Middlesex, Essex and Hudson counties"
+  (:func:`county_lists`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from lawwatch.pipeline.classify.gazetteer import BARE, EXPLICIT, HAS_STATE, PERSON, Gazetteer, Key, prominent
+from lawwatch.pipeline.classify.gazetteer import BARE, EXPLICIT, HAS_STATE, PERSON, Gazetteer, Key, fold, prominent
 
 _TITLES = frozenset(
     "mr mrs ms dr judge justice mayor senator sen rep representative gov governor president secretary general "
@@ -80,6 +82,7 @@ class _Mention:
     city_list: bool = False  # after "the cities of": "the cities of New York and Albany" names two cities
     qual_miss: bool = False  # followed by a state that has no place of this name ("Arlington, Va.")
     county: int = -1  # with ``qual_miss``: the county of that name in that state ("Arlington County, VA"), if any
+    listed: bool = False  # a name in a list of counties: ``county`` is that county (``county_lists``)
     why_not: str | None = None  # set by ``_certain``: why the name is no place here (``_not_a_place``)
     after: str | None = None  # the capitalised word that follows (``_NEXT_WORD``), set by ``_certain``
 
@@ -142,6 +145,71 @@ def _mark_city_lists(text: str, mentions: list[_Mention]) -> None:
 
 
 _COUNTY_KEYS: list[Any] = [None, None]  # [keys, {folded text: key}]
+
+# A list of two or more capitalised names (one to three words each: "St. Louis", "Prince George's", "Miami-Dade")
+# after "the counties of", or before "counties": each name is a county's.
+_LIST_NAME = r"[A-Z][A-Za-z'’.]*(?:[ -][A-Z][A-Za-z'’.]*){0,2}"
+_LIST_GLUE = r"(?:\s*,\s*(?:(?:and|or|&)\s+)?|\s+(?:and|or|&)\s+)"
+_COUNTY_LIST = re.compile(
+    rf"[Cc]ounties of ({_LIST_NAME}(?:{_LIST_GLUE}{_LIST_NAME})+)"
+    rf"|(?<![A-Za-z])({_LIST_NAME}(?:{_LIST_GLUE}{_LIST_NAME})+),?\s+[Cc]ounties\b"
+)
+_LIST_ITEM = re.compile(rf"{_LIST_NAME}")
+
+
+def _county_key(gaz: Gazetteer, name: str) -> Key | None:
+    """The key of "``name`` County" ("bergen county"), or None."""
+    if _COUNTY_KEYS[0] is not gaz.keys:
+        _COUNTY_KEYS[:] = [gaz.keys, {k.text: k for k in gaz.keys}]
+    key: Key | None = _COUNTY_KEYS[1].get(f"{fold(name)} county")
+    return key
+
+
+def county_lists(gaz: Gazetteer, text: str, mentions: list[_Mention], qualifier: Any) -> list[_Mention]:
+    """``mentions`` with every name of a list of counties read as the county of that name: "the counties of Bergen,
+    Essex and Hudson", "Middlesex, Essex and Hudson counties" (", N.J."). The state is the one written right after
+    the list, else the one state that has a county of every name listed (Bergen, Essex and Hudson: only New Jersey
+    has all three); with neither (or a name that is no county's), the list is left to the other rules. A name of the
+    list that the gazetteer has only as another place ("Hudson", a city in Ohio) is then no mention of that place.
+    ``qualifier(pos)``: the state qualifier that starts at ``pos`` (``jurisdictions._qualifier_match``), or None."""
+    entries = gaz.entries
+    added: list[_Mention] = []
+    for found in _COUNTY_LIST.finditer(text):
+        group = 1 if found.group(1) is not None else 2
+        items = [(m.start() + found.start(group), m.group(0)) for m in _LIST_ITEM.finditer(found[group])]
+        written = gaz.state_forms.get(items[-1][1]) if group == 1 else None  # "... and Hudson, N.J.": its state
+        if written is not None:
+            items.pop()
+        else:
+            q = qualifier(found.end())
+            if q and (q.group(0).startswith(",") or len(q.group(1)) == 2):
+                written = gaz.state_forms[q.group(1)]
+        items = [(start, name.rstrip(".")) for start, name in items]
+        if len(items) < 2:
+            continue
+        if group == 2 and items:  # the list may start with a capitalised word of the sentence: "In Bergen and ..."
+            start, first = items[0]
+            words = first.split(" ")
+            while len(words) > 1 and _county_key(gaz, " ".join(words)) is None:
+                start += len(words.pop(0)) + 1
+            items[0] = (start, " ".join(words))
+        keys = [_county_key(gaz, name) for _, name in items]
+        if any(key is None for key in keys):
+            continue
+        states = [{entries[i].state for i, _ in key.candidates if entries[i].kind == "county"} for key in keys if key]
+        common = set.intersection(*states)
+        state = written if written in common else next(iter(common)) if len(common) == 1 and not written else None
+        if state is None:
+            continue
+        for (start, name), key in zip(items, keys, strict=True):
+            assert key is not None
+            county = next(i for i, _ in key.candidates if entries[i].state == state and entries[i].kind == "county")
+            added.append(_Mention(start, start + len(name), key, county=county, listed=True))
+    if not added:
+        return mentions
+    spans = [(m.start, m.end) for m in added]
+    kept = [m for m in mentions if not any(m.start < end and start < m.end for start, end in spans)]
+    return sorted(kept + added, key=lambda m: m.start)
 
 
 def _county_named(gaz: Gazetteer, name: str, state: str) -> int:
