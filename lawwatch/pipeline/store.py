@@ -34,12 +34,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
-from sqlalchemy import Table, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
-from sqlalchemy.sql import ColumnElement
 
 from lawwatch.errors import ArchiveError
 from lawwatch.pipeline.bulk import converted, converters, copy_rows, is_postgres, sqlite_run
@@ -126,7 +125,6 @@ def _split_duplicates(docs: Sequence[NormalizedDocument]) -> list[Sequence[Norma
 
 
 # what the store compares of a stored document, and what it keeps of one it changes (Core rows, no ORM objects)
-_IDENTITY = tuple(DOCUMENTS.c[name] for name in ("id", "source", "url", "external_id", "content_hash"))
 _STORED = (
     *(DOCUMENTS.c[name] for name in ("id", "source", "url", "external_id", "content_hash", "title", "body_text")),
     DOCUMENTS.c["metadata"].label("meta"),
@@ -136,16 +134,17 @@ _STORED = (
 
 
 def _existing(session: Session, docs: Sequence[NormalizedDocument]) -> dict[tuple[str, Any], Any]:
-    """The stored documents (rows of ``_IDENTITY``) ``docs`` would match, by identity; read afresh in one statement
-    per few thousand documents. (source, external id) pairs are asked as ``source = ? AND external_id IN (...)``
-    per source: SQLite answers a row-value ``IN`` of pairs with a scan of the whole table."""
+    """The stored documents (``id, source, url, external_id, content_hash``) ``docs`` would match, by identity; read
+    afresh (on SQLite in one statement per few thousand documents, on PostgreSQL in one). (source, external id)
+    pairs are asked per source, ``source = ? AND external_id IN (...)``: SQLite answers a row-value ``IN`` of pairs
+    with a scan of the whole table."""
     urls = sorted({d.url for d in docs if d.url})
     keys: dict[str, set[str]] = defaultdict(set)
     for doc in docs:
         if doc.external_id:
             keys[doc.source].add(doc.external_id)
     found: dict[tuple[str, Any], Any] = {}
-    for row in (_existing_sqlite if not is_postgres(session) else _existing_core)(session, urls, keys):
+    for row in (_existing_sqlite if not is_postgres(session) else _existing_pg)(session, urls, keys):
         if row.url:
             found[("url", row.url)] = row
         if row.external_id:
@@ -161,18 +160,24 @@ class _Found(NamedTuple):
     content_hash: str
 
 
-def _existing_core(session: Session, urls: list[str], keys: dict[str, set[str]]) -> Iterable[Any]:
-    table = DOCUMENTS
-    conditions: list[ColumnElement[bool]] = [table.c.url.in_(chunk) for chunk in _chunks(urls)]
-    for source, ids in sorted(keys.items()):
-        conditions += [and_(table.c.source == source, table.c.external_id.in_(c)) for c in _chunks(sorted(ids))]
-    for chunk in _chunks(conditions, 8):
-        yield from session.execute(select(*_IDENTITY).where(or_(*chunk)))
+def _existing_pg(session: Session, urls: list[str], keys: dict[str, set[str]]) -> Iterable[Any]:
+    """One statement whatever the batch's size: each list is one array parameter (``= ANY``), which psycopg sends
+    as it is, where an ``IN`` list costs SQLAlchemy's work per value (as much as the lookups themselves)."""
+    conditions = ["url = ANY(:urls)"] if urls else []
+    params: dict[str, Any] = {"urls": urls}
+    for n, (source, ids) in enumerate(sorted(keys.items())):
+        conditions.append(f"(source = :source{n} AND external_id = ANY(:ids{n}))")
+        params |= {f"source{n}": source, f"ids{n}": sorted(ids)}
+    if conditions:
+        where = " OR ".join(conditions)
+        yield from session.execute(
+            text(f"SELECT id, source, url, external_id, content_hash FROM documents WHERE {where}"), params
+        )
 
 
 def _existing_sqlite(session: Session, urls: list[str], keys: dict[str, set[str]]) -> Iterable[_Found]:
-    """``_existing_core``'s statements written out for the driver (SQLAlchemy's work per value in an ``IN`` list
-    costs as much as SQLite's lookups)."""
+    """``url IN (...) OR (source = ? AND external_id IN (...))`` written out for the driver (SQLAlchemy's work per
+    value in an ``IN`` list costs as much as SQLite's lookups)."""
     conditions: list[tuple[str, list[str]]] = [
         (f"url IN ({', '.join('?' * len(chunk))})", list(chunk)) for chunk in _chunks(urls)
     ]
