@@ -11,22 +11,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from lawwatch.pipeline.doctypes import DocType
-from lawwatch.pipeline.filters import LOCATOR, DocumentFilter
+from lawwatch.pipeline.filters import LOCATOR
 from lawwatch.pipeline.models import Document, DocumentJurisdiction, DocumentStatute
 
 TYPES = (DocType.LETTER, DocType.LAWSUIT, DocType.FILING, DocType.RULING)
 STATUTE = (None, "1373")
 MAX_EVENTS = 500
-DRIVER = 5000  # documents counted per field when choosing the one that drives the events' query
+DRIVER = 50_000  # documents counted per field when choosing the one that drives the events' query
 _HEAD_CHARS = 3000  # of the body, where a case is looked for
 _PARTY = r"[A-Z][A-Za-z.'&-]*(?: (?:of|the|de|[A-Z][A-Za-z.'&-]*)){0,4}"
 _CASE = re.compile(rf"\b({_PARTY}) v\. ({_PARTY})")
@@ -87,29 +87,36 @@ def case_of(meta: Any, title: str, head: str) -> str | None:
 
 def events(session: Session, jurisdiction_id: str, *, limit: int = MAX_EVENTS) -> list[Event]:
     """The jurisdiction's § 1373 events, oldest first (the newest ``limit`` of them)."""
-    flt = DocumentFilter(jurisdictions=(jurisdiction_id,), statutes=(STATUTE,), doc_types=TYPES)
     # The filter's three fields, each a set of ids an index gives: the place's tags, the four types, the § 1373
-    # citations. The smallest drives the query (an IN list) and the other two are the filter's own conditions,
-    # probed per driving document; the driving field's condition is left out, the IN list being exactly it (a type
-    # test would read the end of the row, past the body). Sizes are counted up to DRIVER through covering indexes
-    # (a place's count includes its locator tags: an upper bound, enough to choose).
-    dj, ds = DocumentJurisdiction, DocumentStatute
+    # citations. The smallest drives: its ids come from its own index, each tested against the place's tags and the
+    # citations (small tables, probed by document id), and only the survivors' documents are read: a documents row is
+    # large (its body), and its type is stored past the body, so the type is tested on the survivors (unless the
+    # types drive: their index holds the ids). Sizes are counted up to DRIVER through covering indexes (a place's
+    # count includes its locator tags: an upper bound, enough to choose).
+    dj, ds, typed_doc = DocumentJurisdiction, DocumentStatute, aliased(Document, name="typed")
     place = dj.jurisdiction_id == jurisdiction_id
-    typed = select(Document.id).where(Document.doc_type.in_([t.value for t in TYPES]))
-    cited = select(ds.document_id).where(ds.section == STATUTE[1])
-    drivers = [
-        (
-            select(dj.document_id).where(place),
-            select(dj.document_id).where(place, dj.role != LOCATOR),
-            replace(flt, jurisdictions=()),
-        ),
-        (typed, typed, replace(flt, doc_types=())),
-        (cited, cited, replace(flt, statutes=())),
+    types = [t.value for t in TYPES]
+    counted = [
+        select(dj.document_id).where(place),
+        select(typed_doc.id).where(typed_doc.doc_type.in_(types)),
+        select(ds.document_id).where(ds.section == STATUTE[1]),
     ]
-    sizes = [
-        session.scalar(select(func.count()).select_from(ids.limit(DRIVER).subquery())) or 0 for ids, _, _ in drivers
-    ]
-    _, driving, rest = drivers[_smallest(sizes)]
+    sizes = [session.scalar(select(func.count()).select_from(ids.limit(DRIVER).subquery())) or 0 for ids in counted]
+    driver = _smallest(sizes)
+
+    def named(ids: Any) -> Any:
+        return exists().where(dj.document_id == ids, place, dj.role != LOCATOR)
+
+    def cites(ids: Any) -> Any:
+        return exists().where(ds.document_id == ids, ds.section == STATUTE[1])
+
+    if driver == 0:
+        driving = select(dj.document_id).where(place, dj.role != LOCATOR, cites(dj.document_id))
+    elif driver == 1:
+        driving = select(typed_doc.id).where(typed_doc.doc_type.in_(types), named(typed_doc.id), cites(typed_doc.id))
+    else:
+        driving = select(ds.document_id).where(ds.section == STATUTE[1], named(ds.document_id))
+    typed = [] if driver == 1 else [Document.doc_type.in_(types)]
     # ordering by an expression keeps the planner from walking the whole published_at index instead
     newest = func.coalesce(Document.published_at, Document.published_at)
     stmt = (
@@ -123,7 +130,7 @@ def events(session: Session, jurisdiction_id: str, *, limit: int = MAX_EVENTS) -
             Document.meta,
             func.substr(Document.body_text, 1, _HEAD_CHARS),
         )
-        .where(Document.published_at.is_not(None), Document.id.in_(driving), *rest.conditions())
+        .where(Document.id.in_(driving), Document.published_at.is_not(None), *typed)
         .order_by(newest.desc(), Document.id.desc())
         .limit(limit)
     )
