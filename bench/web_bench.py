@@ -38,6 +38,7 @@ from lawwatch.pipeline.filters import DocumentFilter
 from lawwatch.pipeline.query import document_to_dict, get_document
 from lawwatch.pipeline.search import search
 from lawwatch.web import create_app
+from lawwatch.web.server import settle
 from lawwatch.web.timeline import STATUTE, TYPES
 
 GOAL_MS = 100.0
@@ -136,6 +137,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
         warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
     client = TestClient(create_app(archive))
+    settle()  # as ``lawwatch serve`` readies its process
 
     def page(url: str) -> Callable[[], object]:
         def get() -> object:

@@ -4,6 +4,7 @@ loopback rule of ``lawwatch serve``."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import lxml.etree
 import lxml.html
@@ -156,3 +157,32 @@ def test_the_classifier_reports_every_mention_it_counts() -> None:
         assert all(role == tag.role for _, _, jid, role in mentions if jid == tag.id)
     assert [text[s:e] for s, e, jid, _ in mentions if jid == "fips:1714000"] == ["City of Chicago", "Chicago"]
     assert {text[s:e] for s, e, _, role in mentions if role == "locator"} == {"Illinois", "California"}
+
+
+def test_serve_loads_the_gazetteer_and_freezes_the_heap_before_the_first_request(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import gc
+
+    import uvicorn
+
+    from lawwatch.pipeline.classify import gazetteer
+    from lawwatch.pipeline.db import open_archive
+    from lawwatch.web.server import serve
+
+    seen: dict[str, object] = {}
+
+    def run(app: object, **kwargs: object) -> None:  # uvicorn's run, at the moment it would start serving
+        seen.update(frozen=gc.get_freeze_count(), loaded=gazetteer.load.cache_info().currsize, host=kwargs["host"])
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    gazetteer.load.cache_clear()
+    archive = open_archive(f"sqlite:///{tmp_path / 'archive.db'}")
+    try:
+        assert gc.get_freeze_count() == 0
+        serve(archive, host="127.0.0.1", port=0)
+    finally:
+        gc.unfreeze()
+        archive.dispose()
+    assert seen["loaded"] == 1 and seen["host"] == "127.0.0.1"
+    assert isinstance(seen["frozen"], int) and seen["frozen"] > 100_000  # the gazetteer's tables among them

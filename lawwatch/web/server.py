@@ -6,6 +6,7 @@ the loopback address lawwatch listens on; binding to any other address takes ``-
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 
 from lawwatch.errors import UsageError
@@ -31,14 +32,29 @@ def check_host(host: str, allow_remote: bool) -> None:
         )
 
 
+def settle() -> None:
+    """Ready a serving process before its first request: load what requests share (the gazetteer, which reads the
+    places in filters and URLs), then take every object loaded so far out of the garbage collector's reach
+    (``gc.freeze``). They live as long as the process, and a full collection would otherwise walk all of them (about
+    130,000) in the middle of some request: ~40 ms, now and then (a jurisdiction page at a million documents: the
+    slowest of 30 requests 249 ms, 107 ms; frozen, 70 ms)."""
+    from lawwatch.pipeline.classify.gazetteer import load
+
+    load()
+    gc.collect()  # what is garbage already goes now, not into the frozen generation
+    gc.freeze()
+
+
 def serve(archive: Archive, *, host: str, port: int, log_level: str = "info") -> None:
     """Serve the app over ``archive`` until interrupted."""
     import uvicorn
 
     from lawwatch.web.app import create_app
 
+    app = create_app(archive)
+    settle()
     uvicorn.run(
-        create_app(archive),
+        app,
         host=host,
         port=port,
         log_level=log_level,
