@@ -249,7 +249,16 @@ class Floor:
                 leftover.unlink()
 
 
-_DOC_COLUMNS = ("source", "url", "external_id", "title", "published_at", "fetched_at", "updated_at", "body_text")
+_DOC_COLUMNS: tuple[str, ...] = (
+    "source",
+    "url",
+    "external_id",
+    "title",
+    "published_at",
+    "fetched_at",
+    "updated_at",
+    "body_text",
+)
 _DOC_COLUMNS += ("content_hash", "doc_type", "form", "metadata")
 
 
