@@ -26,7 +26,7 @@ from lawwatch.pipeline.models import Document, DocumentJurisdiction, DocumentSta
 TYPES = (DocType.LETTER, DocType.LAWSUIT, DocType.FILING, DocType.RULING)
 STATUTE = (None, "1373")
 MAX_EVENTS = 500
-DRIVER = 50_000  # documents counted per field when choosing the one that drives the events' query
+DRIVER = 5000  # documents counted per field when choosing the one that drives the events' query (then 10x)
 _HEAD_CHARS = 3000  # of the body, where a case is looked for
 _PARTY = r"[A-Z][A-Za-z.'&-]*(?: (?:of|the|de|[A-Z][A-Za-z.'&-]*)){0,4}"
 _CASE = re.compile(rf"\b({_PARTY}) v\. ({_PARTY})")
@@ -93,8 +93,9 @@ def events(session: Session, jurisdiction_id: str, *, limit: int = MAX_EVENTS) -
     # citations. The smallest drives: its ids come from its own index, each tested against the place's tags and the
     # citations (small tables, probed by document id), and only the survivors' documents are read: a documents row is
     # large (its body), and its type is stored past the body, so the type is tested on the survivors (unless the
-    # types drive: their index holds the ids). Sizes are counted up to DRIVER through covering indexes (a place's
-    # count includes its locator tags: an upper bound, enough to choose).
+    # types drive: their index holds the ids). Sizes are counted up to DRIVER through covering indexes, and up to
+    # ten times that when all three reach it (a place's count includes its locator tags: an upper bound, enough to
+    # choose).
     dj, ds, typed_doc = DocumentJurisdiction, DocumentStatute, aliased(Document, name="typed")
     place = dj.jurisdiction_id == jurisdiction_id
     types = [t.value for t in TYPES]
@@ -103,7 +104,13 @@ def events(session: Session, jurisdiction_id: str, *, limit: int = MAX_EVENTS) -
         select(typed_doc.id).where(typed_doc.doc_type.in_(types)),
         select(ds.document_id).where(ds.section == STATUTE[1]),
     ]
-    sizes = [session.scalar(select(func.count()).select_from(ids.limit(DRIVER).subquery())) or 0 for ids in counted]
+
+    def size(ids: Any, cap: int) -> int:
+        return session.scalar(select(func.count()).select_from(ids.limit(cap).subquery())) or 0
+
+    sizes = [size(ids, DRIVER) for ids in counted]
+    if min(sizes) == DRIVER:  # every field is large: count further to find the smallest (at most 10x the work)
+        sizes = [size(ids, 10 * DRIVER) for ids in counted]
     driver = _smallest(sizes)
 
     def named(ids: Any) -> Any:
