@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from lawwatch.pipeline.filters import LOCATOR, DocumentFilter
 from lawwatch.pipeline.models import Document, DocumentJurisdiction, DocumentSource, DocumentStatute, Jurisdiction
 from lawwatch.pipeline.search import to_fts5, to_tsquery_sql
+from lawwatch.pipeline.search_common import _planner
 from lawwatch.web.params import SearchParams
 
 TOP = 10
@@ -176,17 +177,14 @@ def _execute(session: Session, stmt: sa.CompoundSelect[Any], *, planned: bool) -
     """Run the facets' statement. ``planned``: on PostgreSQL, find a word query's sample through the
     ``search_vector`` index (a bitmap scan, stopped at the sample's end): the planner, expecting a common word on
     every few rows, prefers to scan the table or walk the primary key, testing each row's vector (read from TOAST)
-    — 20-60x slower; so sequential and plain index scans are off for this statement (bitmap scans stay)."""
+    — 20-60x slower; so sequential and plain index scans are off for this statement (bitmap scans stay), and
+    ``work_mem`` is raised as search raises it, so that a common word's bitmap stays exact: at the default 4 MB it
+    turns lossy and every row of its lossy pages has its vector read back and tested ("immigration" within a place
+    on a fifth of a million documents: 350 ms, 245,000 buffers; exact, 110 ms, 8,000)."""
     if not planned or session.get_bind().dialect.name != "postgresql":
         return list(session.execute(stmt))
-    settings = ("enable_seqscan", "enable_indexscan")
-    was = {name: session.execute(sa.text(f"SELECT current_setting('{name}')")).scalar_one() for name in settings}
-    for name in settings:  # this transaction only
-        session.execute(sa.text("SELECT set_config(:n, 'off', true)"), {"n": name})
-    rows = list(session.execute(stmt))
-    for name, value in was.items():  # on an error the transaction is rolled back, and the settings with it
-        session.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
-    return rows
+    with _planner(session, enable_seqscan="off", enable_indexscan="off", work_mem="64MB"):
+        return list(session.execute(stmt))
 
 
 @functools.cache
