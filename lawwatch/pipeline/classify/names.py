@@ -15,6 +15,7 @@ each mention before and while it resolves it (see that module's docstring for th
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,15 +158,22 @@ _COUNTY_LIST = re.compile(
 _LIST_ITEM = re.compile(rf"{_LIST_NAME}")
 
 
-def _county_key(gaz: Gazetteer, name: str) -> Key | None:
-    """The key of "``name`` County" ("bergen county"), or None."""
+def _keys_by_text(gaz: Gazetteer) -> dict[str, Key]:
+    """The gazetteer's keys by their folded text, built once per gazetteer."""
     if _COUNTY_KEYS[0] is not gaz.keys:
         _COUNTY_KEYS[:] = [gaz.keys, {k.text: k for k in gaz.keys}]
-    key: Key | None = _COUNTY_KEYS[1].get(f"{fold(name)} county")
-    return key
+    by_text: dict[str, Key] = _COUNTY_KEYS[1]
+    return by_text
 
 
-def county_lists(gaz: Gazetteer, text: str, mentions: list[_Mention], qualifier: Any) -> list[_Mention]:
+def _county_key(gaz: Gazetteer, name: str) -> Key | None:
+    """The key of "``name`` County" ("bergen county"), or None."""
+    return _keys_by_text(gaz).get(f"{fold(name)} county")
+
+
+def county_lists(
+    gaz: Gazetteer, text: str, mentions: list[_Mention], qualifier: Callable[[int], re.Match[str] | None]
+) -> list[_Mention]:
     """``mentions`` with every name of a list of counties read as the county of that name: "the counties of Bergen,
     Essex and Hudson", "Middlesex, Essex and Hudson counties" (", N.J."). The state is the one written right after
     the list, else the one state that has a county of every name listed (Bergen, Essex and Hudson: only New Jersey
@@ -187,22 +195,22 @@ def county_lists(gaz: Gazetteer, text: str, mentions: list[_Mention], qualifier:
         items = [(start, name.rstrip(".")) for start, name in items]
         if len(items) < 2:
             continue
-        if group == 2 and items:  # the list may start with a capitalised word of the sentence: "In Bergen and ..."
+        if group == 2:  # the list may start with a capitalised word of the sentence: "In Bergen and ..."
             start, first = items[0]
             words = first.split(" ")
             while len(words) > 1 and _county_key(gaz, " ".join(words)) is None:
                 start += len(words.pop(0)) + 1
             items[0] = (start, " ".join(words))
         keys = [_county_key(gaz, name) for _, name in items]
-        if any(key is None for key in keys):
+        found_keys = [key for key in keys if key is not None]
+        if len(found_keys) < len(keys):
             continue
-        states = [{entries[i].state for i, _ in key.candidates if entries[i].kind == "county"} for key in keys if key]
+        states = [{entries[i].state for i, _ in key.candidates if entries[i].kind == "county"} for key in found_keys]
         common = set.intersection(*states)
         state = written if written in common else next(iter(common)) if len(common) == 1 and not written else None
         if state is None:
             continue
-        for (start, name), key in zip(items, keys, strict=True):
-            assert key is not None
+        for (start, name), key in zip(items, found_keys, strict=True):
             county = next(i for i, _ in key.candidates if entries[i].state == state and entries[i].kind == "county")
             added.append(_Mention(start, start + len(name), key, county=county, listed=True))
     if not added:
@@ -214,9 +222,7 @@ def county_lists(gaz: Gazetteer, text: str, mentions: list[_Mention], qualifier:
 
 def _county_named(gaz: Gazetteer, name: str, state: str) -> int:
     """The county (or parish) called ``name`` in ``state``, or -1: "arlington", "VA" -> Arlington County."""
-    if _COUNTY_KEYS[0] is not gaz.keys:
-        _COUNTY_KEYS[:] = [gaz.keys, {k.text: k for k in gaz.keys}]
-    by_text: dict[str, Key] = _COUNTY_KEYS[1]
+    by_text = _keys_by_text(gaz)
     for word in ("county", "parish"):
         key = by_text.get(f"{name} {word}")
         if key is not None:
