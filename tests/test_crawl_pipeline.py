@@ -110,3 +110,43 @@ def test_settings_travel_to_the_worker_process() -> None:
 
     settings = IngestSettings("sqlite:///x.db", rules=(AlertRule("philly", jurisdictions=("fips:4260000",)),))
     assert pickle.loads(pickle.dumps(settings)) == settings
+
+
+def test_a_worker_process_reports_its_batch_then_ends_with_exit_code_0(worker: IngestSettings) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(1, mp_context=context, initializer=pipelines._warm_up, initargs=(False,))
+    report = pool.submit(pipelines._store_batch, worker, [_item(1), _item(2)]).result(timeout=120)
+    processes = list(pool._processes.values())  # type: ignore[attr-defined]
+    pool.shutdown(wait=True)
+    assert report.outcomes == {"new": 2}
+    assert [p.exitcode for p in processes] == [0]
+    assert len(_rows(worker.archive_url, "SELECT id FROM documents")) == 2
+
+
+def test_the_worker_ends_its_process_at_exit_with_its_archives_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lawwatch.crawler import worker as worker_module
+
+    calls: list[object] = []
+    monkeypatch.setattr(worker_module, "close_archives", lambda: calls.append("closed"))
+    monkeypatch.setattr(worker_module.os, "_exit", lambda code: calls.append(code))
+    worker_module._end()
+    assert calls == ["closed", 0]
+
+
+def test_warm_up_in_a_process_that_is_no_worker_leaves_its_exit_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import atexit
+
+    from lawwatch.crawler import worker as worker_module
+
+    registered: list[object] = []
+    monkeypatch.setattr(atexit, "register", registered.append)
+    monkeypatch.setattr(worker_module, "_exit_with_parent", lambda: None)
+    monkeypatch.setattr(worker_module, "quiet_worker", lambda log: None)
+    worker_module.warm_up(False)
+    assert worker_module._end not in registered
+    monkeypatch.setattr(worker_module.multiprocessing, "parent_process", lambda: object())
+    worker_module.warm_up(False)
+    assert registered == [worker_module._end]

@@ -7,9 +7,12 @@ The item pipeline (``crawler/pipelines.py``) submits :func:`store_batch` to ONE 
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 
@@ -27,10 +30,24 @@ _archives: dict[str, Archive] = {}  # (worker process) opened once per archive U
 
 def warm_up(log: bool = True) -> None:
     """(worker process) Exit with the crawl; log only with ``log`` (every failure is sent back and printed by the
-    crawl); load the classifier before the first batch arrives."""
+    crawl); load the classifier before the first batch arrives; end without tearing the interpreter down."""
     _exit_with_parent()
     quiet_worker(log)
     classify_document(normalize_document(source="warm-up", title="Warm-up", text="Philadelphia, 8 U.S.C. 1373"))
+    if multiprocessing.parent_process() is not None:  # a worker process (never the crawl's own, nor a test's)
+        atexit.register(_end)  # registered last, so run first when the worker exits
+
+
+def _end() -> None:
+    """(worker process, at exit) Close the archives' connections, flush, and end the process at once. Everything
+    the worker had to do is done by then (the pool sends its shutdown only after the last batch's report, which the
+    worker wrote to its pipe itself), and freeing the classifier's tables object by object, as the interpreter's
+    teardown would, costs ~0.2 s of CPU per crawl for nothing."""
+    close_archives()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
 
 
 def ready() -> None:
