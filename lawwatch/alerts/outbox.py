@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lawwatch.alerts.rules import ResolvedRule, explain
+from lawwatch.pipeline.bulk import dialect_insert
 from lawwatch.pipeline.filters import FilterableDocument
 from lawwatch.pipeline.models import DocumentVersion, OutboxEntry
 
@@ -177,8 +177,7 @@ def _last_revision(session: Session, rule: str, document_id: int, target: str) -
 
 
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> int:
-    dialect = session.get_bind().dialect.name
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    maker = dialect_insert(session)
     table = OutboxEntry.__table__
     assert isinstance(table, Table)
     added = 0

@@ -24,6 +24,19 @@ def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def dialect_insert(session: Session) -> Any:
+    """The session's dialect's ``insert`` (with ``on_conflict_do_nothing`` / ``on_conflict_do_update``). SQLAlchemy's
+    PostgreSQL dialect is imported only for a PostgreSQL session: the package imports every driver's module with it
+    (asyncpg, pg8000, psycopg2…), which a process on SQLite (the crawl's worker, the CLI) need not pay for."""
+    if is_postgres(session):
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
+
+
 def copy_rows(session: Session, table: Table, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Insert ``rows`` (values in the order of the column ``names``) in the session's transaction, straight through
     the driver: one ``COPY … FROM STDIN`` on PostgreSQL, one ``executemany`` on SQLite; values converted as the

@@ -35,13 +35,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 from sqlalchemy import Table, delete, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from lawwatch.errors import ArchiveError
-from lawwatch.pipeline.bulk import converted, converters, copy_rows, is_postgres, sqlite_run
+from lawwatch.pipeline.bulk import converted, converters, copy_rows, dialect_insert, is_postgres, sqlite_run
 from lawwatch.pipeline.models import (
     Document,
     DocumentJurisdiction,
@@ -223,13 +222,8 @@ def document_row(doc: NormalizedDocument, now: datetime) -> dict[str, Any]:
     return values
 
 
-def _insert(session: Session) -> Any:
-    """The dialect's ``insert`` (with ``on_conflict_do_nothing`` / ``on_conflict_do_update``)."""
-    return postgresql.insert if is_postgres(session) else sqlite.insert
-
-
 def _insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    maker = _insert(session)
+    maker = dialect_insert(session)
     for chunk in _chunks(rows):
         session.execute(maker(table).on_conflict_do_nothing(), list(chunk))
 
@@ -243,7 +237,7 @@ def upsert(
     ordered = [latest[key] for key in sorted(latest, key=repr)]
     if not ordered:
         return
-    statement = _insert(session)(table)
+    statement = dialect_insert(session)(table)
     excluded = statement.excluded
     # one statement executed for many rows: compiled once and cached, where a multi-row VALUES is compiled anew for
     # every batch (which cost more CPU than the rows themselves)
@@ -315,7 +309,7 @@ def _insert_returning(session: Session, keyed: Sequence[NormalizedDocument], now
     ids: _Ids = {}
     table = DOCUMENTS
     stmt = (
-        _insert(session)(table)
+        dialect_insert(session)(table)
         .on_conflict_do_nothing()
         .returning(table.c.id, table.c.url, table.c.source, table.c.external_id)
     )
@@ -541,7 +535,7 @@ def record_sources(
     if not known:
         return
     table = SOURCES
-    statement = _insert(session)(table)
+    statement = dialect_insert(session)(table)
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.document_id, table.c.source],
