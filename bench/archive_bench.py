@@ -249,17 +249,10 @@ class Floor:
                 leftover.unlink()
 
 
-_DOC_COLUMNS: tuple[str, ...] = (
-    "source",
-    "url",
-    "external_id",
-    "title",
-    "published_at",
-    "fetched_at",
-    "updated_at",
-    "body_text",
+_DOC_COLUMNS = tuple(
+    "source url external_id title published_at fetched_at updated_at body_text "
+    "content_hash doc_type form metadata".split()
 )
-_DOC_COLUMNS += ("content_hash", "doc_type", "form", "metadata")
 
 
 def _dependent_rows(
