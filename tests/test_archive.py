@@ -18,8 +18,9 @@ def _diff(archive: Archive) -> list[object]:
     with archive.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": False})
         diff = compare_metadata(context, Base.metadata)
-    # the FTS structures and the PostgreSQL newest-first index are dialect-specific and live only in migrations
-    dialect_only = ("documents_fts", "search_vector", "ix_documents_newest")
+    # the FTS structures and the PostgreSQL newest-first and type-id indexes are dialect-specific and live only in
+    # migrations
+    dialect_only = ("documents_fts", "search_vector", "ix_documents_newest", "ix_documents_doc_type_id")
     return [d for d in diff if not any(name in repr(d) for name in dialect_only)]
 
 
