@@ -199,8 +199,7 @@ def run_parts(items: str) -> dict[str, Any]:
     start = _cpu()
     from lawwatch.crawler.worker import warm_up
     from lawwatch.pipeline.db import open_archive
-    from lawwatch.pipeline.ingest import Ingested, IngestSettings, after_store, classify_document
-    from lawwatch.pipeline.store import store_documents
+    from lawwatch.pipeline.ingest import IngestSettings, _Prepared, _store_prepared, classify_document
 
     warm_up(False)
     started = _cpu() - start
@@ -217,13 +216,9 @@ def run_parts(items: str) -> dict[str, Any]:
         archive, settings = open_archive(url), IngestSettings(url)
         t = _cpu()
         for batch, docs in zip(batches, classified, strict=True):
-            with archive.session() as session:
-                results = store_documents(session, docs)
-                stored = [
-                    Ingested(doc, result, crawled=True, listing_signature=item.listing_signature)
-                    for item, doc, result in zip(batch, docs, results, strict=True)
-                ]
-                after_store(session, stored, settings)
+            with archive.session() as session:  # what the worker runs after classifying a batch, in its transaction
+                prepared = [_Prepared(i, doc, item) for i, (item, doc) in enumerate(zip(batch, docs, strict=True))]
+                _store_prepared(session, prepared, settings)
         store = _cpu() - t
         archive.dispose()
     pages = sum(len(batch) for batch in batches)

@@ -99,12 +99,13 @@ def events(session: Session, jurisdiction_id: str, *, limit: int = MAX_EVENTS) -
     # counted up to DRIVER through covering indexes, and up to ten times that when all three reach it (a place's
     # count includes its locator tags: an upper bound, enough to choose).
     dj, ds, typed_doc = DocumentJurisdiction, DocumentStatute, aliased(Document, name="typed")
-    place = dj.jurisdiction_id == jurisdiction_id
+    place, cited = dj.jurisdiction_id == jurisdiction_id, ds.section == STATUTE[1]
     types = [t.value for t in TYPES]
+    is_typed = typed_doc.doc_type.in_(types)
     counted = [
         select(dj.document_id).where(place),
-        select(typed_doc.id).where(typed_doc.doc_type.in_(types)),
-        select(ds.document_id).where(ds.section == STATUTE[1]),
+        select(typed_doc.id).where(is_typed),
+        select(ds.document_id).where(cited),
     ]
 
     def size(ids: Any, cap: int) -> int:
@@ -119,14 +120,14 @@ def events(session: Session, jurisdiction_id: str, *, limit: int = MAX_EVENTS) -
         return exists().where(dj.document_id == ids, place, dj.role != LOCATOR)
 
     def cites(ids: Any) -> Any:
-        return exists().where(ds.document_id == ids, ds.section == STATUTE[1])
+        return exists().where(ds.document_id == ids, cited)
 
     if driver == 0:
         driving = select(dj.document_id).where(place, dj.role != LOCATOR, cites(dj.document_id))
     elif driver == 1:
-        driving = select(typed_doc.id).where(typed_doc.doc_type.in_(types), named(typed_doc.id), cites(typed_doc.id))
+        driving = select(typed_doc.id).where(is_typed, named(typed_doc.id), cites(typed_doc.id))
     else:
-        driving = select(ds.document_id).where(ds.section == STATUTE[1], named(ds.document_id))
+        driving = select(ds.document_id).where(cited, named(ds.document_id))
     typed = [] if driver == 1 else [Document.doc_type.in_(types)]
     # ordering by an expression keeps the planner from walking the whole published_at index instead
     newest = func.coalesce(Document.published_at, Document.published_at)
@@ -145,11 +146,10 @@ def events(session: Session, jurisdiction_id: str, *, limit: int = MAX_EVENTS) -
         .order_by(newest.desc(), Document.id.desc())
         .limit(limit)
     )
-    with contextlib.ExitStack() as planned:
-        if session.get_bind().dialect.name == "postgresql":
-            # probe the other two fields through their indexes, by the driving ids: PostgreSQL would rather hash
-            # every § 1373 citation (a scan of the whole table, 70 ms at a million documents) to test 20,000 ids
-            planned.enter_context(_planner(session, enable_hashjoin="off", enable_mergejoin="off"))
+    # on PostgreSQL, probe the other two fields through their indexes, by the driving ids: it would rather hash every
+    # § 1373 citation (a scan of the whole table, 70 ms at a million documents) to test 20,000 ids
+    postgres = session.get_bind().dialect.name == "postgresql"
+    with _planner(session, enable_hashjoin="off", enable_mergejoin="off") if postgres else contextlib.nullcontext():
         rows = list(session.execute(stmt))
     found = [
         Event(doc_id, when, doc_type, title or "", source, url, case_of(meta, title, head))
