@@ -15,23 +15,25 @@ Both crawls are timed over the same window: from the first request reaching the 
 ``request_reached_downloader`` signal) to the last item handled — for the bare spider its last ``item_scraped``, for
 lawwatch the last batch stored by the ingest worker and counted on the crawler's stats (``ArchivePipeline._stored``).
 Process start-up, imports, opening the archive and the crawl-run row are before the window on both sides; the
-ingest worker's start and classifier warm-up (it is started by the first full batch) are inside lawwatch's.
+ingest worker (forked by the crawl's process before its reactor starts) loads the classifier with the first item,
+inside lawwatch's window; its whole CPU time counts, fork included.
 Beside pages/s, CPU seconds per page: the crawl process's CPU time (user + system) over the same window, plus for
 lawwatch the whole CPU time of its ingest worker process (``resource.getrusage(RUSAGE_CHILDREN)`` once the worker is
 shut down; it starts and does all its work inside the window).
 
 Beside the ratio, where it sits against the work lawwatch must do that the bare spider does not: the items the timed
-crawl stored are handed to a fresh process (as the ingest worker gets them), which measures, in CPU seconds, its own
-start-up (imports and the classifier's warm-up: what the worker pays once per crawl) and then, over every item, each
+crawl stored are handed to a fresh process (as the ingest worker gets them), which measures, in CPU seconds, the
+worker's imports (what a spawned worker would pay; the forked one has them from the crawl's process), the classifier's
+loading (what the worker pays once per crawl) and then, over every item, each
 part alone: normalizing the page's HTML to text, classifying it, and storing it with its crawl state (one transaction
 per batch, the worker's batches, into a fresh archive). ``floor_ms_per_page`` = bare Scrapy's CPU per page + those
 three parts: the CPU per page of a crawl that did nothing but that work, with no cost of its own for getting items
 from the spider to the store; ``floor_ratio`` is it ÷ bare Scrapy's, the lowest ``cpu_per_page_ratio`` reachable
 without making normalizing, classifying or storing cheaper; ``overhead_ms_per_page`` is what lawwatch spends beyond it
-(the spider's own extraction, middlewares, handing batches to the worker, the worker's start-up).
+(the spider's own extraction, middlewares, handing batches to the worker, loading the classifier).
 
 ``--profile DIR`` also writes cProfile statistics, on the CPU clock, of the timed lawwatch crawl: ``DIR/crawl.prof``
-(the crawl process, for the whole crawl) and ``DIR/worker.prof`` (the ingest worker after its warm-up). Profiling
+(the crawl process, for the whole crawl) and ``DIR/worker.prof`` (the ingest worker once forked). Profiling
 slows both several times: its figures are for finding where time goes, not for the ratios.
 
 Example:
@@ -105,14 +107,15 @@ def _window(pages: int, children_cpu: float) -> dict[str, Any]:
     return {"pages": pages, "seconds": seconds, "cpu_s": cpu, "worker_cpu_s": children_cpu}
 
 
-def _profiled_warm_up(log: bool, out: str) -> None:
-    """(ingest worker, with ``--profile``) The worker's own warm-up, then cProfile on until the worker exits."""
-    import atexit
+def _profiled_start(log: bool, out: str) -> None:
+    """(ingest worker, with ``--profile``) The worker's own start, then cProfile on until the worker ends (its
+    classifier's loading included)."""
     import cProfile
+    import multiprocessing.util
 
-    from lawwatch.crawler.worker import warm_up
+    from lawwatch.crawler.worker import start
 
-    warm_up(log)
+    start(log)
     profile = cProfile.Profile(time.process_time)
     profile.enable()
 
@@ -120,26 +123,14 @@ def _profiled_warm_up(log: bool, out: str) -> None:
         profile.disable()
         profile.dump_stats(out)
 
-    atexit.register(dump)
+    multiprocessing.util.Finalize(None, dump, exitpriority=100)  # before the worker's own end (lowest priority)
 
 
 def _profile_worker(out: str) -> None:
-    """(child) Start the crawl's ingest worker with :func:`_profiled_warm_up`."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
+    """(child) Fork the crawl's ingest worker with :func:`_profiled_start`."""
     from lawwatch.crawler import pipelines
 
-    def acquire(cls: Any, log: bool = True) -> ProcessPoolExecutor:
-        if cls.executor is None:
-            context = multiprocessing.get_context("spawn")
-            cls.executor = ProcessPoolExecutor(
-                1, mp_context=context, initializer=_profiled_warm_up, initargs=(log, out)
-            )
-        cls.users += 1
-        return cls.executor
-
-    pipelines._SharedWorker.acquire = classmethod(acquire)  # type: ignore[method-assign,assignment]
+    pipelines.start = lambda log: _profiled_start(log, out)  # type: ignore[assignment]
 
 
 def run_full(settings: str, profile: str | None = None, items: str | None = None) -> dict[str, Any]:
@@ -193,16 +184,17 @@ def run_full(settings: str, profile: str | None = None, items: str | None = None
 
 
 def run_parts(items: str) -> dict[str, Any]:
-    """(child, a fresh process like the ingest worker) CPU seconds of the worker's start-up, then of each part of
-    its work alone over the crawl's items in the crawl's batches: normalize, classify, store (documents and crawl
-    state, one transaction per batch, into a fresh archive)."""
+    """(child, a fresh process) CPU seconds of a spawned worker's imports and of the classifier's loading, then of
+    each part of its work alone over the crawl's items in the crawl's batches: normalize, classify, store (documents
+    and crawl state, one transaction per batch, into a fresh archive)."""
     start = _cpu()
-    from lawwatch.crawler.worker import warm_up
+    from lawwatch.crawler.worker import load_classifier
     from lawwatch.pipeline.db import open_archive
     from lawwatch.pipeline.ingest import IngestSettings, _Prepared, _store_prepared, classify_document
 
-    warm_up(False)
-    started = _cpu() - start
+    imported = _cpu() - start
+    load_classifier()
+    loaded = _cpu() - start - imported
     with open(items, "rb") as source:
         batches = pickle.load(source)
     t = _cpu()
@@ -222,7 +214,14 @@ def run_parts(items: str) -> dict[str, Any]:
         store = _cpu() - t
         archive.dispose()
     pages = sum(len(batch) for batch in batches)
-    return {"items": pages, "start_up_s": started, "normalize_s": normalize, "classify_s": classify, "store_s": store}
+    return {
+        "items": pages,
+        "imports_s": imported,
+        "classifier_s": loaded,
+        "normalize_s": normalize,
+        "classify_s": classify,
+        "store_s": store,
+    }
 
 
 def run_bare(start_url: str, concurrency: int) -> dict[str, Any]:
@@ -357,7 +356,8 @@ def main() -> None:
         },
         "parts": {
             "items": parts["items"],
-            "worker_start_up_cpu_s": round(parts["start_up_s"], 2),
+            "worker_imports_cpu_s": round(parts["imports_s"], 2),
+            "classifier_load_cpu_s": round(parts["classifier_s"], 2),
             **{
                 f"{part}_ms_per_item": round(1000 * parts[f"{part}_s"] / parts["items"], 3)
                 for part in ("normalize", "classify", "store")

@@ -137,16 +137,103 @@ def test_the_worker_ends_its_process_at_exit_with_its_archives_closed(monkeypatc
 
 
 def test_warm_up_in_a_process_that_is_no_worker_leaves_its_exit_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    import atexit
+    import multiprocessing.util
 
     from lawwatch.crawler import worker as worker_module
 
-    registered: list[object] = []
-    monkeypatch.setattr(atexit, "register", registered.append)
+    registered: list[tuple[object, object]] = []
+    monkeypatch.setattr(
+        multiprocessing.util, "Finalize", lambda obj, fn, exitpriority: registered.append((fn, exitpriority))
+    )
     monkeypatch.setattr(worker_module, "_exit_with_parent", lambda: None)
     monkeypatch.setattr(worker_module, "quiet_worker", lambda log: None)
     worker_module.warm_up(False)
-    assert worker_module._end not in registered
+    assert registered == []
     monkeypatch.setattr(worker_module.multiprocessing, "parent_process", lambda: object())
     worker_module.warm_up(False)
-    assert registered == [worker_module._end]
+    assert registered == [(worker_module._end, -(2**31))]  # multiprocessing runs it last as the worker ends
+
+
+# A process that forks the worker as the runner does (the crawl's own process, before its reactor), in a fresh
+# interpreter: pytest's own process runs threads, where fork_worker must refuse.
+_FORKING = """
+import json, sys, threading
+from lawwatch.crawler import pipelines, worker
+from lawwatch.crawler.items import DocumentItem
+from lawwatch.pipeline.ingest import IngestSettings
+
+def loaded():
+    return bool(worker._loaded)
+
+settings = IngestSettings(sys.argv[1], batch_size=50)
+item = DocumentItem(source="doj_news", url="https://www.justice.gov/opa/pr/release-1", title="Letters",
+                    form="press_release", html="<p>Letters to Philadelphia under 8 U.S.C. 1373.</p>")
+out = {"forked": pipelines.fork_worker(False)}
+executor = pipelines._SharedWorker.acquire(False)
+out["loaded_before_ready"] = executor.submit(loaded).result(timeout=60)
+executor.submit(worker.ready).result(timeout=60)
+out["loaded_after_ready"] = executor.submit(loaded).result(timeout=60)
+out["outcomes"] = executor.submit(worker.store_batch, settings, [item]).result(timeout=60).outcomes
+process = next(iter(executor._processes.values()))
+pipelines._SharedWorker.release()
+out["alive_after_release"] = process.is_alive()  # the runner, not the last pipeline, stops a forked worker
+pipelines.stop_worker()
+out["exitcode"] = process.exitcode
+blocker = threading.Event()
+thread = threading.Thread(target=blocker.wait)
+thread.start()
+out["forked_beside_a_thread"] = pipelines.fork_worker(False)
+blocker.set()
+thread.join()
+print(json.dumps(out))
+"""
+
+
+def test_the_runner_forks_the_worker_which_loads_the_classifier_with_the_first_item(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    open_archive(url).dispose()
+    done = subprocess.run(
+        [sys.executable, "-c", _FORKING, url], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == {
+        "forked": True,
+        "loaded_before_ready": False,  # a crawl that finds nothing new never loads the classifier
+        "loaded_after_ready": True,
+        "outcomes": {"new": 1},
+        "alive_after_release": True,
+        "exitcode": 0,
+        "forked_beside_a_thread": False,  # a thread's locks would stay locked in the child: the pipeline spawns
+    }
+    assert [r[0] for r in _rows(url, "SELECT url FROM documents")] == ["https://www.justice.gov/opa/pr/release-1"]
+
+
+def test_the_forked_worker_closes_its_archives_as_it_ends(tmp_path: Path) -> None:
+    """Its end runs through multiprocessing's finalizers (a forked child never runs atexit): SQLite removes the
+    archive's write-ahead log when its last connection closes, which the worker's closing connection is."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    open_archive(url).dispose()
+    script = (
+        _FORKING.split("out = ")[0]
+        + """
+pipelines.fork_worker(False)
+executor = pipelines._SharedWorker.acquire(False)
+executor.submit(worker.store_batch, settings, [item]).result(timeout=60)
+process = next(iter(executor._processes.values()))
+print(__import__("os").path.exists(sys.argv[2]))
+pipelines.stop_worker()
+print(process.exitcode, __import__("os").path.exists(sys.argv[2]))
+"""
+    )
+    wal = str(tmp_path / "archive.db-wal")
+    done = subprocess.run(
+        [sys.executable, "-c", script, url, wal], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert (done.returncode, done.stdout.split()) == (0, ["True", "0", "False"]), done.stderr[-2000:]

@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import multiprocessing
+import threading
 from collections import Counter
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -27,7 +29,7 @@ from scrapy.exceptions import DropItem
 from lawwatch.crawler.context import crawl_context
 from lawwatch.crawler.items import DocumentItem
 from lawwatch.crawler.middlewares import record_error, record_warning
-from lawwatch.crawler.worker import BatchReport, close_archives, ready, store_batch, warm_up
+from lawwatch.crawler.worker import BatchReport, close_archives, ready, start, started, store_batch, warm_up
 
 if TYPE_CHECKING:
     from typing import Self
@@ -39,18 +41,39 @@ if TYPE_CHECKING:
 # The worker's side (crawler/worker.py) under the names it had here.
 _store_batch = store_batch
 _warm_up = warm_up
-__all__ = ["ArchivePipeline", "BatchReport", "close_archives"]
+__all__ = ["ArchivePipeline", "BatchReport", "close_archives", "fork_worker", "stop_worker"]
 
 
 class _SharedWorker:
-    """The crawl's one ingest process, started with the first pipeline and stopped with the last."""
+    """The crawl's one ingest process: forked by the runner before the reactor starts (:func:`fork_worker`) and
+    stopped by it after the reactor (:func:`stop_worker`), or else spawned with the first pipeline and stopped with
+    the last."""
 
     executor: ProcessPoolExecutor | None = None
     users = 0
+    forked = False  # the runner forked it and stops it
+
+    @classmethod
+    def fork(cls, log: bool = True) -> bool:
+        """Fork the worker now, when the crawl's process runs no thread but this one (a thread's locks would stay
+        locked forever in the child): whether it was forked."""
+        if cls.executor is not None or threading.active_count() != 1:
+            return False
+        executor = ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("fork"), initializer=start, initargs=(log,)
+        )
+        gc.freeze()  # the child's collections then leave the crawl's objects (and their shared pages) alone
+        try:
+            executor.submit(started)  # a forking executor forks at its first task, before its own threads start
+        finally:
+            gc.unfreeze()
+        cls.executor, cls.forked = executor, True
+        return True
 
     @classmethod
     def acquire(cls, log: bool = True) -> ProcessPoolExecutor:
-        """The worker (started by the first caller; ``log``: whether it logs, as the crawl's Scrapy log does)."""
+        """The worker (spawned by the first caller when none was forked; ``log``: whether it logs, as the crawl's
+        Scrapy log does)."""
         if cls.executor is None:
             context = multiprocessing.get_context("spawn")  # never fork a process that runs a reactor and threads
             cls.executor = ProcessPoolExecutor(1, mp_context=context, initializer=warm_up, initargs=(log,))
@@ -60,9 +83,26 @@ class _SharedWorker:
     @classmethod
     def release(cls) -> None:
         cls.users -= 1
-        if cls.users == 0 and cls.executor is not None:
+        if cls.users == 0 and not cls.forked:
+            cls.stop()
+
+    @classmethod
+    def stop(cls) -> None:
+        if cls.executor is not None:
             cls.executor.shutdown(wait=True)
-            cls.executor = None
+        cls.executor, cls.forked = None, False
+
+
+def fork_worker(log: bool = True) -> bool:
+    """(the crawl's runner, before the reactor starts) Fork the crawl's ingest worker, so it starts with every module
+    the crawl imported already (``crawler/worker.py``); whether it did (it does not while another thread runs: the
+    pipeline then spawns one). The runner stops it with :func:`stop_worker` once the reactor has stopped."""
+    return _SharedWorker.fork(log)
+
+
+def stop_worker() -> None:
+    """(the crawl's runner, after the reactor stopped) Wait for the worker to finish and end."""
+    _SharedWorker.stop()
 
 
 class ArchivePipeline:
@@ -106,8 +146,8 @@ class ArchivePipeline:
             raise DropItem("not a DocumentItem")
         self.batch.append(item)
         if not self.started and self.worker is not None:
-            # The first item starts the worker process, so its start-up (imports, the classifier's warm-up) runs
-            # while the first batch fills; a crawl that finds nothing new never starts it.
+            # The first item starts a spawned worker (its imports, the classifier's warm-up) or has the forked one
+            # load the classifier, while the first batch fills; a crawl that finds nothing new never pays for it.
             self.started = True
             with contextlib.suppress(BrokenExecutor):  # (a dead worker is reported with the batch)
                 self.worker.submit(ready)

@@ -46,6 +46,7 @@ from sqlalchemy import Table, select, update
 from lawwatch.crawler.context import WALK_PREFIX, CrawlContext, KnownIndex, Validators, WalkBoundary
 from lawwatch.crawler.logs import one_line_failures
 from lawwatch.crawler.middlewares import MAX_MESSAGES, record_error
+from lawwatch.crawler.pipelines import fork_worker, stop_worker
 from lawwatch.crawler.settings import scrapy_settings
 from lawwatch.errors import CrawlError
 from lawwatch.pipeline.db import Archive, open_archive
@@ -305,6 +306,7 @@ def _run_crawl(
 
     interrupt_stale_runs(archive)  # runs left `running` by a crawl that was killed are marked interrupted
     try:
+        fork_worker(log_level is not None)  # before the reactor and its threads start (see crawler/pipelines.py)
         process = CrawlerProcess(
             {
                 "LOG_ENABLED": log_level is not None,
@@ -341,6 +343,7 @@ def _run_crawl(
                 crawl.finish(None, "did not finish")
         return [c.result for c in crawls]
     finally:
+        stop_worker()
         archive.dispose()
 
 

@@ -1,16 +1,18 @@
 """What runs in the crawl's ingest worker process: one batch of ``DocumentItem`` → normalize, classify, store.
 
-The item pipeline (``crawler/pipelines.py``) submits :func:`store_batch` to ONE spawned worker process started with
-:func:`warm_up`; a spawned process imports what it unpickles, so this module imports neither Scrapy nor Twisted
-(about a third of a second of CPU per crawl): only the ingest service, the archive and the item class.
+The item pipeline (``crawler/pipelines.py``) submits :func:`store_batch` to ONE worker process: forked by the crawl's
+process before its reactor starts (``pipelines.fork_worker``: the worker then has the crawl's imports — Scrapy, the
+archive, SQLAlchemy — for free and starts in milliseconds instead of ~0.5 s of CPU), else spawned with :func:`warm_up`.
+A spawned process imports what it unpickles, so this module imports neither Scrapy nor Twisted: only the ingest
+service, the archive and the item class.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import logging
 import multiprocessing
+import multiprocessing.util
 import os
 import sys
 import threading
@@ -29,17 +31,37 @@ _archives: dict[str, Archive] = {}  # (worker process) opened once per archive U
 
 
 def warm_up(log: bool = True) -> None:
-    """(worker process) Exit with the crawl; log only with ``log`` (every failure is sent back and printed by the
-    crawl); load the classifier before the first batch arrives; end without tearing the interpreter down."""
+    """(spawned worker process, its initializer) :func:`start`, then load the classifier before the first batch
+    arrives."""
+    start(log)
+    load_classifier()
+
+
+def start(log: bool = True) -> None:
+    """(worker process, its initializer) Exit with the crawl; log only with ``log`` (every failure is sent back and
+    printed by the crawl); end without tearing the interpreter down. A worker forked by the crawl before its reactor
+    started (``pipelines.fork_worker``) runs only this at once, and loads the classifier when the crawl's first item
+    arrives (:func:`ready`), so a crawl that finds nothing new never pays for it."""
     _exit_with_parent()
     quiet_worker(log)
-    classify_document(normalize_document(source="warm-up", title="Warm-up", text="Philadelphia, 8 U.S.C. 1373"))
     if multiprocessing.parent_process() is not None:  # a worker process (never the crawl's own, nor a test's)
-        atexit.register(_end)  # registered last, so run first when the worker exits
+        # multiprocessing runs its finalizers as the worker's process ends, spawned or forked (a forked child
+        # ends with os._exit and never runs atexit); the lowest priority runs last
+        multiprocessing.util.Finalize(None, _end, exitpriority=-(2**31))
+
+
+_loaded: list[bool] = []  # (worker process) the classifier is loaded
+
+
+def load_classifier() -> None:
+    """(worker process) Load the classifier's tables (once) by classifying a short document."""
+    if not _loaded:
+        classify_document(normalize_document(source="warm-up", title="Warm-up", text="Philadelphia, 8 U.S.C. 1373"))
+        _loaded.append(True)
 
 
 def _end() -> None:
-    """(worker process, at exit) Close the archives' connections, flush, and end the process at once. Everything
+    """(worker process, as it ends) Close the archives' connections, flush, and end the process at once. Everything
     the worker had to do is done by then (the pool sends its shutdown only after the last batch's report, which the
     worker wrote to its pipe itself), and freeing the classifier's tables object by object, as the interpreter's
     teardown would, costs ~0.2 s of CPU per crawl for nothing."""
@@ -50,8 +72,14 @@ def _end() -> None:
     os._exit(0)
 
 
+def started() -> None:
+    """(worker process) Nothing: the forking runner submits it so the worker is forked at once."""
+
+
 def ready() -> None:
-    """(worker process) Nothing: the pipeline submits it with a crawl's first item, which starts the worker."""
+    """(worker process) Load the classifier: the pipeline submits it with a crawl's first item, which starts a
+    spawned worker (whose initializer loaded it already) or wakes a forked one."""
+    load_classifier()
 
 
 def _exit_with_parent() -> None:
