@@ -4,7 +4,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lawwatch.pipeline.normalize import canonical_url, content_hash, html_to_text, normalize_document, to_utc
+from lawwatch.pipeline.normalize import (
+    _PLAIN_URL,
+    _canonical_url,
+    canonical_url,
+    content_hash,
+    html_to_text,
+    normalize_document,
+    to_utc,
+)
 
 
 @pytest.mark.parametrize(
@@ -19,6 +27,48 @@ from lawwatch.pipeline.normalize import canonical_url, content_hash, html_to_tex
 )
 def test_canonical_url(raw: str, expected: str) -> None:
     assert canonical_url(raw) == expected
+
+
+def _full_canonical(url: str) -> str | Exception:
+    try:
+        return _canonical_url(url.strip())
+    except Exception as exc:  # (w3lib refuses a port out of range)
+        return exc
+
+
+def _fast_canonical(url: str) -> str | Exception:
+    try:
+        return canonical_url(url)
+    except Exception as exc:
+        return exc
+
+
+def test_a_url_left_as_it_is_is_exactly_what_the_full_canonical_form_gives() -> None:
+    """Every combination of the forms each part of a URL can take: the short cut (a URL already canonical is
+    returned as it is) and w3lib's full canonical form agree, refusals included."""
+    schemes = ["http", "https", "HTTPS", "ftp"]
+    hosts = ["www.justice.gov", "WWW.Justice.gov", "127.0.0.1", "x-y.gov", "xn--bcher-kva.example", "x.gov.", "x..gov"]
+    hosts += ["-x.gov", "bücher.example", "x_y.gov", ""]
+    ports = ["", ":1", ":80", ":443", ":0080", ":65535", ":65536", ":99999", ":", ":0"]
+    paths = ["", "/", "//", "/a", "/a/", "/a//b", "/./a", "/a/./b", "/a/../b", "/..", "/.a", "/a.", "/a..b", "/~x"]
+    paths += ["/%41", "/%7e", "/a b", "/é", "/a:b", "/a@b", "/A-b_c.html", "/a;b", "/a+b", "/a%2Fb", "/a/b/"]
+    tails = ["", "?", "?b=1&a=2", "#frag", "?utm_source=x", " ", "\t"]
+    checked = shortcut = 0
+    for scheme in schemes:
+        for host in hosts:
+            for port in ports:
+                for path in paths:
+                    for tail in tails:
+                        url = f" {scheme}://{host}{port}{path}{tail}"
+                        full, fast = _full_canonical(url), _fast_canonical(url)
+                        if isinstance(full, Exception):
+                            assert isinstance(fast, Exception) and str(fast) == str(full), url
+                        else:
+                            assert fast == full, url
+                        checked += 1
+                        shortcut += _PLAIN_URL.match(url.strip()) is not None
+    assert checked == 4 * 11 * 10 * 25 * 7 and shortcut > 500  # the short cut is taken, and not only on one form
+    assert _PLAIN_URL.match("https://www.justice.gov/opa/pr/justice-department-letters-1373")
 
 
 def test_html_to_text_drops_furniture_and_keeps_paragraphs() -> None:

@@ -45,6 +45,14 @@ URL_MAX = 2_048
 EARLIEST_DATE = datetime(1789, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
 
+# A URL w3lib's canonical form leaves exactly as it is: lower-case http(s), a lower-case host of ASCII labels, a port
+# without leading zeros, a path of unreserved characters whose segments neither are empty nor start with a dot (so no
+# "." or ".." to resolve, nothing to percent-encode or decode), no query, no fragment (tests/test_normalize.py
+# compares both on every combination of the forms each part can take).
+_PLAIN_URL = re.compile(
+    r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::(?P<port>[1-9][0-9]{0,4}))?(?:(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+/?|/)"
+    r"\Z"
+)
 # Page furniture that is never part of a document's text.
 _DROP_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "iframe")
 _TIME_TAG = re.compile(r"<time\b[^>]*\bdatetime\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
@@ -83,6 +91,13 @@ _TZINFOS = {
 def canonical_url(url: str) -> str:
     """The canonical form of ``url``: no fragment, no ``utm_*`` tracking parameters, sorted query, lower-case host."""
     url = url.strip()
+    plain = _PLAIN_URL.match(url)
+    if plain is not None and (plain["port"] is None or int(plain["port"]) <= 65535):
+        return url  # already canonical: what w3lib would return unchanged (a release page's usual form)
+    return _canonical_url(url)
+
+
+def _canonical_url(url: str) -> str:
     cleaned = url_query_cleaner(url, parameterlist=(), remove=True, keep_fragments=False, unique=False)
     query_keys = [k.split("=", 1)[0] for k in (cleaned.split("?", 1)[1].split("&") if "?" in cleaned else [])]
     tracking = [k for k in query_keys if k.lower().startswith("utm_")]
