@@ -22,12 +22,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lawwatch.errors import LawwatchError, QueryError
 from lawwatch.pipeline.db import Archive
+from lawwatch.web.side import read_session, side_queries
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,8 @@ def create_app(archive: Archive, *, read_only: bool = True) -> FastAPI:
     )
     app.state.archive = archive
     app.state.read_only = read_only
+    app.state.side = side_queries(app, archive, read_only)
+    app.router.add_event_handler("shutdown", app.state.side.close)
     app.state.templates = templates()
     app.include_router(pages.router)
     app.include_router(api.router)
@@ -106,25 +108,8 @@ def create_app(archive: Archive, *, read_only: bool = True) -> FastAPI:
 
 def session(request: Request) -> Iterator[Session]:
     """A FastAPI dependency: one session per request, its transaction read-only unless the app says otherwise."""
-    archive: Archive = request.app.state.archive
-    read_only: bool = request.app.state.read_only
-    with archive.session() as s:
-        if not read_only:
-            yield s
-            return
-        if archive.dialect == "postgresql":
-            s.execute(text("SET TRANSACTION READ ONLY"))
-            # psycopg prepares a statement run five times on a connection, and PostgreSQL may then plan it once for
-            # any parameters: for a page's queries (a place on 20% of the archive or on 5 documents, a common or a
-            # rare word) that generic plan is often 10x slower than planning with the values
-            s.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-            yield s
-            return
-        s.execute(text("PRAGMA query_only = ON"))
-        try:
-            yield s
-        finally:
-            s.execute(text("PRAGMA query_only = OFF"))
+    with read_session(request.app.state.archive, request.app.state.read_only) as s:
+        yield s
 
 
 def error_response(request: Request, status: int, message: str, candidates: tuple[str, ...] = ()) -> Response:

@@ -97,8 +97,20 @@ FIELDS = ("jurisdiction", "statute", "type", "source", "year")
 Row = tuple[str | None, str | None, int]  # (key, second key, count) of one facet value
 
 
+Counted = tuple[dict[str, list["Row"]], bool]  # the rows of each facet a statement counts; more than SAMPLE found
+
+
 def facets(session: Session, params: SearchParams) -> list[Facet]:
-    """The five facets of the search ``params`` describes (its filter must be valid)."""
+    """The five facets of the search ``params`` describes (its filter must be valid), counted one statement after
+    the other on ``session``."""
+    counted = {flt: count(session, flt, names) for flt, names in statements(params).items()}
+    return assemble(session, params, counted)
+
+
+def statements(params: SearchParams) -> dict[DocumentFilter, list[str]]:
+    """The counting statements the facets of ``params`` take: one per distinct filter (the search's, and one per
+    field with a chosen value, which ignores it), with the facets each counts. They are independent of each other
+    (the search page runs them beside its search on PostgreSQL: ``web/side.py``)."""
     flt = params.filter
     without = {
         "jurisdiction": replace(flt, jurisdictions=(), within=False),
@@ -107,19 +119,23 @@ def facets(session: Session, params: SearchParams) -> list[Facet]:
         "source": replace(flt, sources=()),
         "year": replace(flt, published_since=None, published_until=None),
     }
-    # one statement per distinct filter: the search's, and one per field with a chosen value
     served: dict[DocumentFilter, list[str]] = {}
     for name in FIELDS:
         served.setdefault(without[name], []).append(name)
-    counted: dict[str, tuple[list[Row], bool]] = {}
-    for counting, names in served.items():
-        rows, more = _count(session, counting, names)
-        counted.update((name, (rows.get(name, []), more)) for name in names)
+    return served
+
+
+def assemble(session: Session, params: SearchParams, counted: dict[DocumentFilter, Counted]) -> list[Facet]:
+    """The facets from what each of ``statements(params)`` counted (``count``)."""
+    by_name: dict[str, tuple[list[Row], bool]] = {}
+    for flt, names in statements(params).items():
+        rows, more = counted[flt]
+        by_name.update((name, (rows.get(name, []), more)) for name in names)
     build = {"jurisdiction": _jurisdictions, "statute": _statutes, "type": _types, "source": _sources, "year": _years}
-    return [build[name](session, params, *counted[name]) for name in FIELDS]
+    return [build[name](session, params, *by_name[name]) for name in FIELDS]
 
 
-_FOUND = sa.table(  # the CTEs ``_count`` adds to the statement ``_parts`` builds
+_FOUND = sa.table(  # the CTEs ``count`` adds to the statement ``_parts`` builds
     "lw_found", sa.column("id", sa.Integer), sa.column("source", sa.String), sa.column("published_at", sa.String)
 )
 _SAMPLED = sa.table(
@@ -131,7 +147,7 @@ _SAMPLED = sa.table(
 )
 
 
-def _count(session: Session, flt: DocumentFilter, names: list[str]) -> tuple[dict[str, list[Row]], bool]:
+def count(session: Session, flt: DocumentFilter, names: list[str]) -> Counted:
     """The counts of the facets ``names`` over at most ``SAMPLE`` of the documents ``flt`` selects, in one
     statement; and whether ``flt`` selects more than ``SAMPLE``."""
     match = text_match(session, flt)
@@ -182,10 +198,13 @@ def _execute(session: Session, stmt: sa.CompoundSelect[Any], *, planned: bool) -
     every tag of a place on a fifth of a million documents took 67 ms to build; the probes of "immigration"'s matches,
     ~30 ms). ``work_mem`` is raised as search raises it, so that a common word's bitmap stays exact: at the default
     4 MB it turns lossy and every row of its lossy pages has its vector read back and tested ("immigration" within
-    that place: 350 ms and 245,000 buffers; exact and probed, 60-70 ms)."""
+    that place: 350 ms and 245,000 buffers; exact and probed, 60-70 ms). No parallel workers: the statement stops
+    at the sample's end, and starting two workers to read the heap for it doubled its time (a word within a place on
+    a fifth of a million documents: 55 ms alone, 110 ms with two workers on two cores)."""
     if not planned or session.get_bind().dialect.name != "postgresql":
         return list(session.execute(stmt))
-    with _planner(session, enable_seqscan="off", enable_mergejoin="off", enable_hashjoin="off", work_mem="64MB"):
+    off = {"enable_seqscan": "off", "enable_mergejoin": "off", "enable_hashjoin": "off"}
+    with _planner(session, **off, work_mem="64MB", max_parallel_workers_per_gather="0"):
         return list(session.execute(stmt))
 
 

@@ -3,6 +3,8 @@ timeline, and the API's documentation page. Every page works without JavaScript.
 
 from __future__ import annotations
 
+import functools
+from concurrent.futures import wait
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -14,7 +16,8 @@ from lawwatch.pipeline.query import get_document
 from lawwatch.pipeline.search import search
 from lawwatch.web import documents, timeline
 from lawwatch.web.app import NotFound, session
-from lawwatch.web.facets import SAMPLE, facets
+from lawwatch.web.facets import SAMPLE, assemble, facets, statements
+from lawwatch.web.facets import count as facet_counts
 from lawwatch.web.params import PAGE_SIZE, SearchParams, search_params
 from lawwatch.web.places import SORTS, find_place, place_rows
 from lawwatch.web.searching import run
@@ -32,8 +35,17 @@ def _page(request: Request, name: str, **context: Any) -> HTMLResponse:
 
 @router.get("/", response_class=HTMLResponse)
 def search_page(request: Request, db: DbSession, params: Params) -> HTMLResponse:
-    """Search: the query, the facets, a page of hits with their snippets."""
-    result = run(db, params, highlight=("\x02", "\x03"))
+    """Search: the query, the facets, a page of hits with their snippets (on PostgreSQL the facets are counted
+    beside the hits, on a connection of their own: ``web/side.py``)."""
+    side = request.app.state.side
+    counting = {
+        flt: side.submit(functools.partial(facet_counts, flt=flt, names=names))
+        for flt, names in (statements(params).items() if side.enabled else ())
+    }
+    try:
+        result = run(db, params, highlight=("\x02", "\x03"))
+    finally:
+        wait(counting.values())  # never left running past the request (an error of the search is raised below)
     hits = [(h, documents.marked(h.snippet)) for h in result.hits]
     pages = {
         "previous": params.url(offset=max(params.offset - params.limit, 0)) if params.offset else None,
@@ -41,7 +53,10 @@ def search_page(request: Request, db: DbSession, params: Params) -> HTMLResponse
         if params.offset + params.limit < result.reachable
         else None,
     }
-    counted = facets(db, params)
+    if counting:
+        counted = assemble(db, params, {flt: future.result() for flt, future in counting.items()})
+    else:
+        counted = facets(db, params)
     return _page(
         request,
         "search.html",
