@@ -509,3 +509,24 @@ def test_timeline_events_are_the_filters_documents_whichever_field_drives(
             for driver in range(3):  # the place's tags, the types, the citations
                 monkeypatch.setattr(timeline, "_smallest", lambda sizes, driver=driver: driver)
                 assert sorted(e.id for e in timeline.events(s, place)) == expected
+
+
+def test_the_timelines_driver_is_the_smallest_field_though_fields_are_counted_only_past_the_smallest() -> None:
+    """Each field is counted only up to one more than the smallest size before it: the field chosen to drive (the
+    smallest, the first of equals) and its size are those of counting every field up to the cap, for every sizes."""
+    from itertools import product
+
+    from lawwatch.web.timeline import _sizes, _smallest
+
+    for true in product(range(9), repeat=3):
+        for cap in range(1, 10):
+            asked: list[int] = []
+
+            def count(field: int, limit: int, true: tuple[int, ...] = true, asked: list[int] = asked) -> int:
+                asked.append(limit)
+                return min(true[field], limit)
+
+            sizes = _sizes(count, cap)
+            full = [min(n, cap) for n in true]
+            assert (_smallest(sizes), min(sizes)) == (_smallest(full), min(full)), (true, cap, sizes)
+            assert len(asked) == 3 and max(asked) <= cap

