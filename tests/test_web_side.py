@@ -75,3 +75,41 @@ def test_side_sessions_are_read_only_in_the_archives_schema_and_closed_with_the_
     gc.collect()
     assert side.executor is None and side.archive is None  # the app collected: threads and connections closed
     assert executor._shutdown  # type: ignore[attr-defined]
+
+
+@pytest.mark.postgres
+def test_facet_samples_are_found_in_an_index_order_on_postgresql(pg_archive: Archive) -> None:
+    """A scan of a large table starts wherever the last scan of it stopped (synchronized scans), so a sample taken
+    by a table scan differs from one request to the next: the facets' statements run with table scans and their
+    synchronizing off, and JIT off on every connection of the archive (a turned-off scan costs a plan 10^10, which
+    PostgreSQL would compile for 300 ms)."""
+    from sqlalchemy import event
+
+    seed_story(pg_archive)
+    settings: list[tuple[str, ...]] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "lw_found" in statement:
+            raw = cursor.connection
+            names = ("enable_seqscan", "synchronize_seqscans", "jit", "max_parallel_workers_per_gather")
+            settings.append(tuple(raw.execute(f"SHOW {name}").fetchone()[0] for name in names))
+
+    event.listen(pg_archive.engine, "before_cursor_execute", before)
+    try:
+        with pg_archive.session() as s:
+            facets_module.facets(s, _params("/?type=ruling"))
+            facets_module.facets(s, _params("/?q=letters"))
+    finally:
+        event.remove(pg_archive.engine, "before_cursor_execute", before)
+    assert settings and set(settings) == {("off", "off", "off", "0")}
+
+
+def _params(url: str) -> Any:
+    from urllib.parse import parse_qsl, urlsplit
+
+    from lawwatch.web.params import SearchParams
+
+    fields: dict[str, Any] = {}
+    for key, value in parse_qsl(urlsplit(url).query):
+        fields[key] = (value,) if key in ("jurisdiction", "statute", "type", "source") else value
+    return SearchParams(**fields)

@@ -116,8 +116,15 @@ def make_engine(url: str, *, echo: bool = False, schema: str | None = None, crea
         connect_args: dict[str, Any] = {}
         if "connect_timeout" not in parsed.query:
             connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT
+        # JIT off: PostgreSQL compiles a statement whose plan costs more than jit_above_cost, and an archive's
+        # plans do at a million documents (a planner setting that turns a scan off costs it 10^10): 300+ ms of
+        # compiling for a statement that then runs in 1 ms (the search page's facets). No statement of an archive
+        # runs long enough to win it back.
+        given = parsed.query.get("options")
+        options = [given] if isinstance(given, str) else []
         if schema:
-            connect_args["options"] = f"-csearch_path={schema}"
+            options.append(f"-csearch_path={schema}")
+        connect_args["options"] = " ".join([*options, "-cjit=off"])
         kwargs["connect_args"] = connect_args
         kwargs["pool_pre_ping"] = True
         return create_engine(parsed, **kwargs)

@@ -47,6 +47,7 @@ frequencies).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -65,6 +66,7 @@ from lawwatch.pipeline.search_common import (
     Order,
     _filter_sql,
     _Found,
+    _indexed,
     _planner,
     _Sql,
     about,
@@ -269,7 +271,8 @@ def _total(
     capped = f"SELECT 1 {base} LIMIT :cap" if cap is not None else f"SELECT 1 {base}"
     params = {**sql.params, "cap": (cap or 0) + 1}
     try:
-        total: int = session.execute(sql.text(f"SELECT count(*) FROM ({capped}) c"), params).scalar_one()
+        with _indexed(session) if cap is not None else nullcontext():  # (an uncapped count: the planner's way)
+            total: int = session.execute(sql.text(f"SELECT count(*) FROM ({capped}) c"), params).scalar_one()
     except DBAPIError as exc:
         raise QueryError(f"cannot count matches: {shown(str(exc.orig).splitlines()[0], 200)}") from None
     if cap is not None and total > cap:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from lawwatch.pipeline.filters import LOCATOR, DocumentFilter
 from lawwatch.pipeline.models import Document, DocumentJurisdiction, DocumentSource, DocumentStatute, Jurisdiction
 from lawwatch.pipeline.search import to_fts5, to_tsquery_sql
-from lawwatch.pipeline.search_common import _planner
+from lawwatch.pipeline.search_common import _indexed, _planner
 from lawwatch.web.params import SearchParams
 
 TOP = 10
@@ -87,7 +87,8 @@ def _drivers(session: Session, flt: DocumentFilter) -> list[ColumnElement[bool]]
         tags.append(select(ds.document_id).where(ds.section == section, *([ds.title == title] if title else [])))
     out: list[ColumnElement[bool]] = []
     for tagged in tags:
-        few = session.scalar(select(func.count()).select_from(tagged.limit(RARE).subquery()))
+        with _indexed(session):
+            few = session.scalar(select(func.count()).select_from(tagged.limit(RARE).subquery()))
         if (few or 0) < RARE:
             out.append(Document.id.in_(tagged))
     return out
@@ -190,7 +191,8 @@ def count(session: Session, flt: DocumentFilter, names: list[str]) -> Counted:
 
 
 def _execute(session: Session, stmt: sa.CompoundSelect[Any], *, planned: bool) -> list[Any]:
-    """Run the facets' statement. ``planned``: on PostgreSQL, find a word query's sample through the
+    """Run the facets' statement (on PostgreSQL its sample found through indexes, see below). ``planned``: on
+    PostgreSQL, find a word query's sample through the
     ``search_vector`` index (a bitmap scan, stopped at the sample's end). The planner, expecting a common word on
     every few rows, would rather scan the table, or walk the primary key to merge it with a filter's tags, testing
     each row's vector (read from TOAST) — 20-60x slower; so sequential scans, merge and hash joins are off for this
@@ -201,10 +203,15 @@ def _execute(session: Session, stmt: sa.CompoundSelect[Any], *, planned: bool) -
     that place: 350 ms and 245,000 buffers; exact and probed, 60-70 ms). No parallel workers: the statement stops
     at the sample's end, and starting two workers to read the heap for it doubled its time (a word within a place on
     a fifth of a million documents: 55 ms alone, 110 ms with two workers on two cores)."""
-    if not planned or session.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         return list(session.execute(stmt))
-    off = {"enable_seqscan": "off", "enable_mergejoin": "off", "enable_hashjoin": "off"}
-    with _planner(session, **off, work_mem="64MB", max_parallel_workers_per_gather="0"):
+    # every statement: the sample in an index's order, the same on every request (a scan of the table would start
+    # wherever the last scan of it stopped, "synchronized scans": at a million documents the landing page's facets
+    # counted a different sample on each of 12 requests); no parallel workers
+    settings = {"enable_seqscan": "off", "synchronize_seqscans": "off", "max_parallel_workers_per_gather": "0"}
+    if planned:
+        settings.update(enable_mergejoin="off", enable_hashjoin="off", work_mem="64MB")
+    with _planner(session, **settings):
         return list(session.execute(stmt))
 
 
