@@ -237,3 +237,15 @@ print(process.exitcode, __import__("os").path.exists(sys.argv[2]))
         [sys.executable, "-c", script, url, wal], capture_output=True, text=True, timeout=180, check=False
     )
     assert (done.returncode, done.stdout.split()) == (0, ["True", "0", "False"]), done.stderr[-2000:]
+
+
+def test_a_fork_that_fails_leaves_the_worker_to_be_spawned(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    def no_fork() -> int:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    monkeypatch.setattr(pipelines.threading, "active_count", lambda: 1)  # (pytest's own process runs threads)
+    assert pipelines.fork_worker(False) is False
+    assert pipelines._SharedWorker.executor is None and not pipelines._SharedWorker.forked

@@ -65,6 +65,9 @@ class _SharedWorker:
         gc.freeze()  # the child's collections then leave the crawl's objects (and their shared pages) alone
         try:
             executor.submit(started)  # a forking executor forks at its first task, before its own threads start
+        except (OSError, BrokenExecutor):  # no fork (out of memory, a process limit): the pipeline spawns one
+            executor.shutdown(wait=False)
+            return False
         finally:
             gc.unfreeze()
         cls.executor, cls.forked = executor, True
