@@ -14,6 +14,7 @@ from sqlalchemy import text
 from lawwatch.pipeline.db import Archive
 from lawwatch.web import create_app
 from lawwatch.web import facets as facets_module
+from lawwatch.web.params import SearchParams
 from tests.helpers.web import PHILADELPHIA, client, seed_story
 
 URLS = ["/?q=1373", f"/?q=letters&jurisdiction={PHILADELPHIA}", "/?statute=8 U.S.C. 1373&type=ruling", "/"]
@@ -97,19 +98,8 @@ def test_facet_samples_are_found_in_an_index_order_on_postgresql(pg_archive: Arc
     event.listen(pg_archive.engine, "before_cursor_execute", before)
     try:
         with pg_archive.session() as s:
-            facets_module.facets(s, _params("/?type=ruling"))
-            facets_module.facets(s, _params("/?q=letters"))
+            facets_module.facets(s, SearchParams(type=("ruling",)))
+            facets_module.facets(s, SearchParams(q="letters"))
     finally:
         event.remove(pg_archive.engine, "before_cursor_execute", before)
     assert settings and set(settings) == {("off", "off", "off", "0")}
-
-
-def _params(url: str) -> Any:
-    from urllib.parse import parse_qsl, urlsplit
-
-    from lawwatch.web.params import SearchParams
-
-    fields: dict[str, Any] = {}
-    for key, value in parse_qsl(urlsplit(url).query):
-        fields[key] = (value,) if key in ("jurisdiction", "statute", "type", "source") else value
-    return SearchParams(**fields)
