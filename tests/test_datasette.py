@@ -112,5 +112,5 @@ def test_migration_0007_on_an_archive_from_0002(tmp_path: Path) -> None:
 def test_postgres_is_unaffected(pg_archive: Archive) -> None:
     with io.StringIO(API_CORPUS.read_text("utf-8")) as stream:
         import_stream(pg_archive, stream, file="corpus.jsonl")
-    assert current_revision(pg_archive.engine) == head_revision() == "0008"
+    assert current_revision(pg_archive.engine) == head_revision() == "0009"
     assert len(_lawwatch_ids(pg_archive, "Mujagic")) == 1

@@ -131,10 +131,15 @@ class DocumentJurisdiction(Base):
 
 class DocumentStatute(Base):
     __tablename__ = "document_statutes"
-    __table_args__ = (Index("ix_document_statutes_cite", "title", "section", "document_id"),)
+    # led by what is looked up: a section (of any title, or of one) and a document's citations of a section (both
+    # read from the index alone; migration 0009)
+    __table_args__ = (
+        Index("ix_document_statutes_cite", "section", "title", "document_id"),
+        Index("ix_document_statutes_document", "document_id", "section", "title"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     title: Mapped[str | None] = mapped_column(String(8))
     section: Mapped[str] = mapped_column(String(32))
     subsection: Mapped[str | None] = mapped_column(String(32))

@@ -95,7 +95,8 @@ def events(session: Session, jurisdiction_id: str, *, limit: int = MAX_EVENTS) -
     # citations. The smallest drives: its ids come from its own index, each tested against the place's tags and the
     # citations (small tables, probed by document id), and only the survivors' documents are read: a documents row is
     # large (its body), and its type is stored past the body, so the type is tested on the survivors (unless the
-    # types drive: their index holds the ids; on PostgreSQL ix_documents_doc_type_id, migration 0008). Sizes are
+    # types drive: their index holds the ids; on PostgreSQL ix_documents_doc_type_id, migration 0008); a document's
+    # citations of § 1373 and a section's documents are each in an index of their own (migration 0009). Sizes are
     # counted up to DRIVER through covering indexes, and up to ten times that when all three reach it (a place's
     # count includes its locator tags: an upper bound, enough to choose).
     dj, ds, typed_doc = DocumentJurisdiction, DocumentStatute, aliased(Document, name="typed")
@@ -109,9 +110,7 @@ def events(session: Session, jurisdiction_id: str, *, limit: int = MAX_EVENTS) -
     ]
 
     def count(field: int, limit: int) -> int:
-        # the citations have no index led by the section: scanned from the table's start (2.6 ms for 5,001 at a
-        # million documents; walking the citations' index 18 ms)
-        with _indexed(session, scans=field == 2):
+        with _indexed(session):
             return session.scalar(select(func.count()).select_from(counted[field].limit(limit).subquery())) or 0
 
     counts = _sizes(count, DRIVER)
