@@ -8,6 +8,7 @@ import gc
 import threading
 from typing import Any
 
+import lxml.html
 import pytest
 from sqlalchemy import text
 
@@ -34,13 +35,12 @@ def test_facets_are_counted_beside_the_search_on_postgresql_only(
     counted_in: list[str] = []
     count = facets_module.count
 
-    def recorded(session: Any, flt: Any, names: list[str]) -> Any:
+    def recorded(session: Any, flt: Any, names: list[str], drivers: Any = None) -> Any:
         counted_in.append(threading.current_thread().name)
-        return count(session, flt, names)
+        return count(session, flt, names, drivers)
 
     beside = _pages(archive)
     monkeypatch.setattr(facets_module, "count", recorded)
-    monkeypatch.setattr("lawwatch.web.pages.facet_counts", recorded)
     if archive.dialect == "postgresql":
         assert counted_in == [] and beside == _pages(archive)  # (the first pages were counted beside the search)
         assert counted_in and all(name.startswith("lawwatch-side") for name in counted_in)
@@ -103,3 +103,56 @@ def test_facet_samples_are_found_in_an_index_order_on_postgresql(pg_archive: Arc
     finally:
         event.remove(pg_archive.engine, "before_cursor_execute", before)
     assert settings and set(settings) == {("off", "off", "off", "0")}
+
+
+@pytest.mark.postgres
+def test_filters_sharing_common_words_are_counted_in_one_statement_with_the_same_facets(
+    pg_archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the filters of a search with common words and only common tags share one pass through the
+    words' matches (``facets._count_shared``): the same facets as a statement per filter, sampled or not; a filter
+    with a type, source or date (or a rare tag) keeps its own statement."""
+    from sqlalchemy import Engine, event
+
+    seed_story(pg_archive)
+    monkeypatch.setattr(facets_module, "RARE", 0)  # every tag common: none drives its filter's sample
+    urls = [
+        f"/?q=letters&jurisdiction={PHILADELPHIA}",
+        f"/?q=1373&jurisdiction={PHILADELPHIA}&statute=8 U.S.C. 1373",
+        f"/?q=1373&jurisdiction={PHILADELPHIA}&type=letter",
+        "/?q=immigration",
+    ]
+    statements: list[str] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "lw_found" in statement:
+            statements.append(statement)
+
+    def pages() -> list[str]:
+        statements.clear()
+        with client(create_app(pg_archive)) as c:
+            out = [c.get(url) for url in urls]
+        assert [p.status_code for p in out] == [200] * len(urls)
+        return [p.text for p in out]
+
+    event.listen(Engine, "before_cursor_execute", before)  # every engine: the side queries' pool is another
+    try:
+        monkeypatch.setattr(facets_module, "COMMON_WORDS", 10**9)  # words never common: a statement each
+        alone, separate = pages(), list(statements)
+        monkeypatch.setattr(facets_module, "COMMON_WORDS", -1)  # every word common: shared where it can be
+        assert pages() == alone  # every count exact (the archive holds fewer documents than the sample)
+        # the place: 2 filters, one statement; place and statute: 3, one; place and type: the place's own (the
+        # type facet's) and the type's two, each alone; no filter: one
+        assert [s.count("lw_words") > 0 for s in statements] == [True, True, False, False, False, False]
+        assert len(separate) == 2 + 3 + 3 + 1 and len(statements) == 1 + 1 + 3 + 1
+        # sampled: each filter's first matches in the words' order (which may differ from another plan's order on
+        # so small a table), the same on every request, and said so
+        monkeypatch.setattr(facets_module, "SAMPLE", 3)
+        monkeypatch.setattr("lawwatch.web.pages.SAMPLE", 3)
+        sampled = pages()
+        assert pages() == sampled and all("Counts from 3 of the matches" in page for page in sampled)
+        for page in (sampled[0], sampled[1]):  # the type facet: the words within the place, shared, 3 counted
+            counts = lxml.html.fromstring(page).cssselect("#facet-type .count")
+            assert sum(int(c.text) for c in counts) == 3
+    finally:
+        event.remove(Engine, "before_cursor_execute", before)

@@ -16,8 +16,7 @@ from lawwatch.pipeline.query import get_document
 from lawwatch.pipeline.search import search
 from lawwatch.web import documents, timeline
 from lawwatch.web.app import NotFound, session
-from lawwatch.web.facets import SAMPLE, assemble, facets, statements
-from lawwatch.web.facets import count as facet_counts
+from lawwatch.web.facets import SAMPLE, assemble, count_all, facets, statements
 from lawwatch.web.params import PAGE_SIZE, SearchParams, search_params
 from lawwatch.web.places import SORTS, find_place, place_rows
 from lawwatch.web.searching import run
@@ -38,14 +37,14 @@ def search_page(request: Request, db: DbSession, params: Params) -> HTMLResponse
     """Search: the query, the facets, a page of hits with their snippets (on PostgreSQL the facets are counted
     beside the hits, on a connection of their own: ``web/side.py``)."""
     side = request.app.state.side
-    counting = {
-        flt: side.submit(functools.partial(facet_counts, flt=flt, names=names))
-        for flt, names in (statements(params).items() if side.enabled else ())
-    }
+    served = statements(params)
+    # with words, one task: its filters share one pass through the words' matches (facets.count_all)
+    tasks = [served] if not params.filter.parsed_query.empty else [{flt: names} for flt, names in served.items()]
+    counting = [side.submit(functools.partial(count_all, served=task)) for task in tasks] if side.enabled else []
     try:
         result = run(db, params, highlight=("\x02", "\x03"))
     finally:
-        wait(counting.values())  # never left running past the request (an error of the search is raised below)
+        wait(counting)  # never left running past the request (an error of the search is raised below)
     hits = [(h, documents.marked(h.snippet)) for h in result.hits]
     pages = {
         "previous": params.url(offset=max(params.offset - params.limit, 0)) if params.offset else None,
@@ -54,7 +53,7 @@ def search_page(request: Request, db: DbSession, params: Params) -> HTMLResponse
         else None,
     }
     if counting:
-        counted = assemble(db, params, {flt: future.result() for flt, future in counting.items()})
+        counted = assemble(db, params, {flt: c for future in counting for flt, c in future.result().items()})
     else:
         counted = facets(db, params)
     return _page(
