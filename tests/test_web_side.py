@@ -15,6 +15,7 @@ from sqlalchemy import text
 from lawwatch.pipeline.db import Archive
 from lawwatch.web import create_app
 from lawwatch.web import facets as facets_module
+from lawwatch.web import pages as pages_module
 from lawwatch.web.params import SearchParams
 from tests.helpers.web import PHILADELPHIA, client, seed_story
 
@@ -156,3 +157,28 @@ def test_filters_sharing_common_words_are_counted_in_one_statement_with_the_same
             assert sum(int(c.text) for c in counts) == 3
     finally:
         event.remove(Engine, "before_cursor_execute", before)
+
+
+def test_a_jurisdictions_newest_documents_are_listed_beside_its_timeline_on_postgresql(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_story(archive)
+    listed_in: list[str] = []
+    search = pages_module.search
+
+    def recorded(session: Any, **kwargs: Any) -> Any:
+        listed_in.append(threading.current_thread().name)
+        return search(session, **kwargs)
+
+    def page() -> str:
+        with client(create_app(archive)) as c:
+            response = c.get(f"/jurisdictions/{PHILADELPHIA}")
+        assert response.status_code == 200
+        return response.text
+
+    monkeypatch.setattr(pages_module, "search", recorded)
+    beside = page()
+    assert len(listed_in) == 1 and listed_in[0].startswith("lawwatch-side") == (archive.dialect == "postgresql")
+    monkeypatch.setattr("lawwatch.web.side.SideQueries.enabled", property(lambda self: False))
+    assert page() == beside  # listed on the page's own session: the same page
+    assert len(listed_in) == 2 and not listed_in[1].startswith("lawwatch-side")

@@ -112,15 +112,23 @@ def jurisdictions_page(
 
 @router.get("/jurisdictions/{jurisdiction_id}", response_class=HTMLResponse)
 def jurisdiction_page(request: Request, db: DbSession, jurisdiction_id: str) -> HTMLResponse:
-    """One jurisdiction: its § 1373 timeline (SVG, each mark a link) and its newest documents."""
+    """One jurisdiction: its § 1373 timeline (SVG, each mark a link) and its newest documents (on PostgreSQL
+    listed beside the timeline's query, on a connection of their own: ``web/side.py``)."""
     place = find_place(db, jurisdiction_id)
     if place is None:
         raise NotFound(f"no jurisdiction with id {jurisdiction_id!r}")
-    found = timeline.events(db, place.id)
+    params = SearchParams(jurisdiction=(place.id,))
+    side = request.app.state.side
+    newest = functools.partial(search, filter=params.filter, order="newest", limit=PAGE_SIZE)
+    listing = side.submit(newest) if side.enabled else None  # on PostgreSQL beside the timeline's events
+    try:
+        found = timeline.events(db, place.id)
+    finally:
+        if listing is not None:
+            wait([listing])  # never left running past the request
+    recent = listing.result() if listing is not None else newest(db)
     lanes = timeline.lanes(found)
     svg = timeline.render_svg(lanes, link=lambda i: f"/documents/{i}", label=f"The § 1373 timeline of {place.label}")
-    params = SearchParams(jurisdiction=(place.id,))
-    recent = search(db, filter=params.filter, order="newest", limit=PAGE_SIZE)
     return _page(
         request,
         "jurisdiction.html",
