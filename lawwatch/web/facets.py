@@ -205,10 +205,13 @@ def _read(result: list[Any]) -> dict[str, Counted]:
     return out
 
 
-def count_all(session: Session, served: dict[DocumentFilter, list[str]]) -> dict[DocumentFilter, Counted]:
+def count_all(
+    session: Session, served: dict[DocumentFilter, list[str]], *, common: bool | None = None
+) -> dict[DocumentFilter, Counted]:
     """``count`` of each of ``statements(params)`` (``served``), one after the other; but on PostgreSQL the filters
-    with words and no other condition than common tags (no rare one to drive them, ``_drivers``; ``_tags_only``) are
-    counted in one statement, over one pass through the words' matches (``_count_shared``)."""
+    with common words (``_common``; ``common``: the caller knows) and no other condition than common tags (no rare
+    one to drive them, ``_drivers``; ``_tags_only``) are counted in one statement, over one pass through the words'
+    matches (``_count_shared``)."""
     out: dict[DocumentFilter, Counted] = {}
     shared: list[tuple[DocumentFilter, list[str]]] = []
     postgres = session.get_bind().dialect.name == "postgresql"
@@ -221,11 +224,22 @@ def count_all(session: Session, served: dict[DocumentFilter, list[str]]) -> dict
             out[flt] = count(session, flt, names, drivers)
         else:
             shared.append((flt, names))
-    if len(shared) > 1 and _common(session, shared[0][0]):
+    if len(shared) > 1 and (common if common is not None else _common(session, shared[0][0])):
         out.update(_count_shared(session, shared))
     else:
         out.update((flt, count(session, flt, names, drivers=[])) for flt, names in shared)
     return out
+
+
+def tasks(session: Session, served: dict[DocumentFilter, list[str]]) -> list[dict[DocumentFilter, list[str]]]:
+    """``served`` cut into what the search page counts beside its search on PostgreSQL, each part a ``count_all``
+    of its own, on a connection of its own (``web/side.py``): with common words, the filters that may share their
+    matches together, and every other filter alone; else every filter alone, each statement beside the others."""
+    first = next(iter(served))
+    if first.parsed_query.empty or not _common(session, first):
+        return [{flt: names} for flt, names in served.items()]
+    together = {flt: names for flt, names in served.items() if _tags_only(flt)}
+    return [together, *({flt: names} for flt, names in served.items() if flt not in together)]
 
 
 def _common(session: Session, flt: DocumentFilter) -> bool:

@@ -17,6 +17,7 @@ from lawwatch.pipeline.search import search
 from lawwatch.web import documents, timeline
 from lawwatch.web.app import NotFound, session
 from lawwatch.web.facets import SAMPLE, assemble, count_all, facets, statements
+from lawwatch.web.facets import tasks as facet_tasks
 from lawwatch.web.params import PAGE_SIZE, SearchParams, search_params
 from lawwatch.web.places import SORTS, find_place, place_rows
 from lawwatch.web.searching import run
@@ -37,10 +38,10 @@ def search_page(request: Request, db: DbSession, params: Params) -> HTMLResponse
     """Search: the query, the facets, a page of hits with their snippets (on PostgreSQL the facets are counted
     beside the hits, on a connection of their own: ``web/side.py``)."""
     side = request.app.state.side
-    served = statements(params)
-    # with words, one task: its filters share one pass through the words' matches (facets.count_all)
-    tasks = [served] if not params.filter.parsed_query.empty else [{flt: names} for flt, names in served.items()]
-    counting = [side.submit(functools.partial(count_all, served=task)) for task in tasks] if side.enabled else []
+    counting = [
+        side.submit(functools.partial(count_all, served=task, common=len(task) > 1))
+        for task in (facet_tasks(db, statements(params)) if side.enabled else ())
+    ]
     try:
         result = run(db, params, highlight=("\x02", "\x03"))
     finally:
