@@ -60,11 +60,10 @@ def test_facets_are_counted_beside_the_search_on_postgresql_only(
 def test_side_sessions_are_read_only_in_the_archives_schema_and_closed_with_the_app(pg_archive: Archive) -> None:
     app = create_app(pg_archive)
     side = app.state.side
-    shown = side.submit(
-        lambda s: (s.execute(text("SHOW transaction_read_only")).scalar(), s.execute(text("SHOW search_path")).scalar())
-    ).result(timeout=30)
+    names = ("transaction_read_only", "search_path", "max_parallel_workers_per_gather")
+    shown = side.submit(lambda s: tuple(s.execute(text(f"SHOW {name}")).scalar() for name in names)).result(timeout=30)
     with pg_archive.engine.connect() as conn:
-        assert shown == ("on", conn.execute(text("SHOW search_path")).scalar())
+        assert shown == ("on", conn.execute(text("SHOW search_path")).scalar(), "0")  # no parallel workers
     assert side.archive.engine is not pg_archive.engine  # a pool of its own
     assert (
         create_app(pg_archive, read_only=False)

@@ -43,6 +43,11 @@ def read_session(archive: Archive, read_only: bool) -> Iterator[Session]:
             # any parameters: for a page's queries (a place on 20% of the archive or on 5 documents, a common or a
             # rare word) that generic plan is often 10x slower than planning with the values
             s.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            # no parallel workers: a page's statements already run beside each other (its search, its facets), and
+            # workers started for one of them take the cores the others run on ("immigration" within a place on a
+            # fifth of a million documents, two cores: the page 93-96 ms p50 with the search's two workers, 81-82
+            # without)
+            s.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
             yield s
             return
         s.execute(text("PRAGMA query_only = ON"))
