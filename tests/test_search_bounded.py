@@ -23,6 +23,7 @@ import lawwatch.pipeline.search as search_module
 from lawwatch.pipeline.db import Archive, open_archive
 from lawwatch.pipeline.filters import DocumentFilter as F
 from lawwatch.pipeline.search import SearchResult, about, search
+from lawwatch.pipeline.textquery import parse_query, to_tsquery_sql
 from lawwatch.web import create_app
 from tests.helpers.cli import Lawwatch, db_url  # noqa: F401 -- a fixture
 from tests.helpers.factories import add_document
@@ -319,3 +320,43 @@ def test_postgres_planner_settings_hold_inside_and_are_restored_after(pg_archive
                 assert tuple(s.execute(sa.text(read)).one()) == ("off", "64MB", "off")
             assert tuple(s.execute(sa.text(read)).one()) == ("off", "64MB", before[2])
         assert tuple(s.execute(sa.text(read)).one()) == before
+
+
+def test_a_phrase_is_ranked_among_its_newest_matches_its_words_elsewhere_left_out(archive: Archive) -> None:
+    """A phrase's words found together in many more documents than the phrase: the bounded ranking (PostgreSQL:
+    walked by the words, only the newest tested for the phrase, ``_pg_phrase``) ranks exactly the newest phrase
+    matches, never a document holding the words apart; an excluded phrase still excludes only the phrase."""
+    start = datetime(2016, 1, 1, tzinfo=UTC)
+    phrase, apart = [], []
+    with archive.session() as s:
+        for n in range(30):
+            together = n % 3 == 0  # every third: the phrase; the others hold both words apart
+            body = "Agents swiftly apprehended him." if together else "Swiftly, agents came; they apprehended him."
+            doc = add_document(s, title=f"Arrest {n}", body=body * (1 + n % 4), published_at=start + timedelta(days=n))
+            (phrase if together else apart).append(doc.id)
+    if archive.dialect == "postgresql":
+        with archive.engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE documents"))
+    query = '"swiftly apprehended"'
+    exact = run(archive, query, rank_bound=None, limit=100)
+    assert sorted(ids(exact)) == sorted(phrase) and (exact.total, exact.total_exact) == (10, True)
+    every = run(archive, query, rank_bound=100, limit=100)  # under the bound: every match, exactly
+    assert ids(every) == ids(exact) and (every.total, every.total_exact, every.ranked_among) == (10, True, None)
+    bounded = run(archive, query, rank_bound=4, limit=100)
+    among = bounded.ranked_among
+    assert among is not None and 4 <= among < 10
+    assert ids(bounded) == restricted(exact, set(sorted(phrase, reverse=True)[:among]))
+    assert 5 <= bounded.total <= 15 and (bounded.total_exact or bounded.total_is_estimate)
+    # loose: the phrase's words in any order, an excluded phrase still a phrase (the loose query holds every match)
+    loose, params = to_tsquery_sql(parse_query('"swiftly apprehended" -"agents came"'), loose=True)
+    assert loose == "(plainto_tsquery('english', :t0)) && !!phraseto_tsquery('english', :t1)"
+    assert params == {"t0": "swiftly apprehended", "t1": "agents came"}
+    for query, matches in (
+        ('"swiftly apprehended" -"agents came"', phrase),
+        ('apprehended -"swiftly apprehended"', apart),
+    ):
+        exact = run(archive, query, rank_bound=None, limit=100)
+        assert sorted(ids(exact)) == sorted(matches)
+        bounded = run(archive, query, rank_bound=4, limit=100)
+        among = bounded.ranked_among
+        assert among is not None and ids(bounded) == restricted(exact, set(sorted(matches, reverse=True)[:among]))

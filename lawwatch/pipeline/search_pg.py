@@ -58,8 +58,7 @@ def _postgres(session: Session, sql: _Sql, parsed: ParsedQuery, order: Order, bo
         with _planner(session, enable_hashjoin="off", enable_mergejoin="off"):
             ranked = session.execute(
                 sql.text(
-                    f"SELECT d.id, count(*) OVER () AS total {base} ORDER BY {_SORT_NEWEST} "
-                    "LIMIT :limit OFFSET :offset"
+                    f"SELECT d.id, count(*) OVER () AS total {base} ORDER BY {_SORT_NEWEST} LIMIT :limit OFFSET :offset"
                 ),
                 sql.params,
             ).all()
@@ -77,24 +76,33 @@ def _postgres(session: Session, sql: _Sql, parsed: ParsedQuery, order: Order, bo
         if not ranked:
             return _Found([], count_from=base)
         return _Found(_pg_detail(session, expr, params, [r.id for r in ranked]), total=ranked[0].total)
-    return _pg_walk(session, sql, expr, params, bound, expected)
+    loose, _ = to_tsquery_sql(parsed, loose=True)
+    return _pg_walk(session, sql, expr, params, bound, expected, loose)
 
 
 _WINDOWS = 6  # id windows walked at most before the rest is taken in one
 _COMMON = 20  # a word estimated in this many times rank_bound documents is common: its estimate holds
 
 
-def _pg_walk(session: Session, sql: _Sql, expr: str, params: dict[str, Any], bound: int, expected: int) -> _Found:
+def _pg_walk(
+    session: Session, sql: _Sql, expr: str, params: dict[str, Any], bound: int, expected: int, loose: str
+) -> _Found:
     """Rank the newest ``bound`` matches (all of them when there are no more): found in id windows walked down from
     the newest document, then ranked by primary key, each vector read once. A window's id range is ANDed with the
     GIN bitmap (index scans are off: the planner would rather walk the primary key and read every vector of the
     range), so only the window's matches of the words are visited, and a filter is tested on those alone; the words'
-    vectors are not read (but for a phrase's recheck). The first window is sized by the words' estimated density,
-    the next ones by the density of the filtered matches found so far; the walk stops when it holds ``bound``
-    matches or reaches the oldest document (then every match was found: the total is exact). Else the total is the
-    density found, extrapolated over every id, and says "about". In one statement the planner would compute ts_rank
-    for every match of the words before a tag filter drops most of them, and read every match of a word the
-    statistics underestimate (those not among its most common lexemes are all guessed at 0.5%)."""
+    vectors are not read. The first window is sized by the words' estimated density, the next ones by the density
+    of the filtered matches found so far; the walk stops when it holds ``bound`` matches or reaches the oldest
+    document (then every match was found: the total is exact). Else the total is the density found, extrapolated
+    over every id, and says "about". In one statement the planner would compute ts_rank for every match of the words
+    before a tag filter drops most of them, and read every match of a word the statistics underestimate (those not
+    among its most common lexemes are all guessed at 0.5%).
+
+    A phrase (``loose`` differs from ``expr``: its words in any order) is walked by its words: the index answers
+    them without reading a document, where testing the phrase reads each document's vector for the positions (6,600
+    documents holding both words of a phrase at a million: 74 ms). Only the newest of them are read and tested
+    (``_pg_phrase``), until ``bound`` pass; the total is exact when every one was tested, else the share that passed
+    times those found, "about"."""
     top, bottom = session.execute(sa.text("SELECT max(id), min(id) FROM documents")).one()
     if top is None:
         return _Found([], total=0)
@@ -108,17 +116,19 @@ def _pg_walk(session: Session, sql: _Sql, expr: str, params: dict[str, Any], bou
     raw = _pg_estimate(session, _Sql([], [], dict(params), []), unfiltered) if sql.where or sql.tags else expected
     # A rarer query's first window spans at most a sixteenth of the ids, but for a phrase: its estimate is its
     # words' frequencies multiplied, so small that the planner tests a narrower window's range on every document
-    # holding the words, reading each one's vector again for the positions (100 ms a window at 1,000,000): a phrase
-    # takes the one wide window its estimate asks for.
+    # holding the words (visiting each one's row again for every window): a phrase takes the one wide window its
+    # estimate asks for.
     if raw >= _COMMON * bound:
         width = int(bound * span / max(expected, 1) * 1.1) + 1
     else:
         width = int(bound * span / max(expected, 1) / 8) + 1
-        if "phraseto_tsquery" not in expr:
+        if loose == expr:
             width = min(width, span // 16 + 1)
     where = sql.clause("d.search_vector @@ tq.q AND d.id > :low AND d.id <= :high", probe=True)
-    window = f"SELECT d.id FROM documents d, (SELECT {expr} AS q) tq {where}"
-    found: list[int] = []
+    window = f"SELECT d.id FROM documents d, (SELECT {loose} AS q) tq {where}"
+    found: list[int] = []  # the matches, newest first
+    pending: list[int] = []  # a phrase's documents not tested yet, newest first
+    tested = 0
     high = top
     # work_mem: the bitmap of a word in most documents stays exact (at the default 4 MB it turns lossy, and every
     # document of a lossy page has its vector read and tested again)
@@ -126,19 +136,52 @@ def _pg_walk(session: Session, sql: _Sql, expr: str, params: dict[str, Any], bou
         for walked in range(1, _WINDOWS + 1):
             low = bottom - 1 if walked == _WINDOWS else max(high - width, bottom - 1)
             sql.params.update(low=low, high=high)
-            found += session.execute(sql.text(window), sql.params).scalars()
+            ids = sorted(session.execute(sql.text(window), sql.params).scalars(), reverse=True)
             high = low
+            if loose == expr:
+                found += ids
+            else:
+                pending += ids
+                tested += _pg_phrase(session, expr, params, pending, found, bound)
             if len(found) >= bound or low < bottom:
                 break
             density = max(len(found), 0.5) / (top - low)  # filtered matches per id so far
             width = int((bound - len(found)) / density * 1.2) + 1  # narrower than the last when it held most
-    every = high < bottom  # the walk reached the oldest document: every match was found
-    newest = sorted(found, reverse=True)[:bound]
+    every = high < bottom  # the walk reached the oldest document: every match (or phrase's candidate) was found
+    complete = every and not pending
+    newest = found[:bound]
     rows = _pg_ranked(session, expr, params, newest, sql.params)
-    among = len(newest) if len(found) > bound or not every else None
-    if every:
+    among = len(newest) if len(found) > bound or not complete else None
+    if complete:
         return _Found(rows, total=len(found), ranked_among=among)
-    return _Found(rows, total=about(len(found) * span / (top - high)), estimate=True, ranked_among=among)
+    walked_matches = len(found) + len(pending) * (len(found) / tested if tested else 1.0)
+    total = walked_matches if every else walked_matches * span / (top - high)
+    return _Found(rows, total=about(total), estimate=True, ranked_among=among)
+
+
+def _pg_phrase(
+    session: Session, expr: str, params: dict[str, Any], pending: list[int], found: list[int], bound: int
+) -> int:
+    """Test ``pending`` (newest first) against the query ``expr`` in chunks, newest first, moving those that pass
+    to ``found``, until ``found`` holds ``bound`` or none is left; returns how many were tested. The first chunk is
+    what is still wanted, the next ones sized by the share that passed so far."""
+    tested = passed = 0
+    # ts_match_vq: the function of @@, which no index answers: each chunk is read by its ids (the GIN bitmap would
+    # have the planner test every document holding the words)
+    test = sa.text(
+        f"SELECT d.id FROM documents d, (SELECT {expr} AS q) tq "
+        "WHERE d.id = ANY(:ids) AND ts_match_vq(d.search_vector, tq.q)"
+    )
+    while pending and len(found) < bound:
+        wanted = bound - len(found)
+        size = wanted if not tested else int(wanted * tested / max(passed, 1) * 1.2) + 1
+        chunk = pending[:size]
+        del pending[:size]
+        matched = set(session.execute(test, {**params, "ids": chunk}).scalars())
+        found += [i for i in chunk if i in matched]
+        tested += len(chunk)
+        passed += len(matched)
+    return tested
 
 
 def _pg_ranked(session: Session, expr: str, params: dict[str, Any], ids: list[int], page: dict[str, Any]) -> list[Any]:

@@ -156,28 +156,32 @@ def to_fts5(parsed: ParsedQuery) -> str:
 # --- PostgreSQL tsquery ---------------------------------------------------------------------------------------
 
 
-def to_tsquery_sql(parsed: ParsedQuery) -> tuple[str, dict[str, Any]]:
+def to_tsquery_sql(parsed: ParsedQuery, *, loose: bool = False) -> tuple[str, dict[str, Any]]:
     """A SQL expression building the tsquery for ``parsed`` from bound parameters, and those parameters (every term
-    is a parameter of ``plainto_tsquery``/``phraseto_tsquery``, so user text is never tsquery syntax)."""
+    is a parameter of ``plainto_tsquery``/``phraseto_tsquery``, so user text is never tsquery syntax).
+
+    ``loose``: each phrase of the query as its words in any order (``plainto_tsquery``), excluded terms as they are:
+    a query matching every document ``parsed`` matches and maybe more, which the GIN index answers without reading
+    any document's positions. The parameters are the same either way."""
     params: dict[str, Any] = {}
 
-    def term_sql(term: Term) -> str:
+    def term_sql(term: Term, exact: bool) -> str:
         name = f"t{len(params)}"
         if term.prefix:
             tokens = term.tokens
             params[name] = " <-> ".join(tokens[:-1] + [tokens[-1] + ":*"])
             return f"to_tsquery('english', :{name})"
         params[name] = term.text
-        function = "phraseto_tsquery" if term.phrase or len(term.tokens) > 1 else "plainto_tsquery"
-        return f"{function}('english', :{name})"
+        phrase = (term.phrase or len(term.tokens) > 1) and exact
+        return f"{'phraseto_tsquery' if phrase else 'plainto_tsquery'}('english', :{name})"
 
     ands = []
     for group in parsed.groups:
-        terms = [term_sql(t) for t in group]
+        terms = [term_sql(t, not loose) for t in group]
         ands.append(terms[0] if len(terms) == 1 else "(" + " || ".join(terms) + ")")
     expr = " && ".join(ands)
     for term in parsed.excluded:
-        expr = f"({expr}) && !!{term_sql(term)}"
+        expr = f"({expr}) && !!{term_sql(term, True)}"
     return expr, params
 
 
