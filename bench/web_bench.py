@@ -22,8 +22,10 @@ Goal (issue 14): p95 <= 100 ms for every page.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
+import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -221,12 +223,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--words", type=int, default=5, help="selective words searched")
     parser.add_argument("--documents", type=int, default=10, help="document pages requested")
     parser.add_argument("--places", type=int, default=5, help="timelines requested (the most named places)")
-    parser.add_argument("--json", action="store_true", help="print the rows as one JSON document")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout (the rest to stderr)")
     args = parser.parse_args(argv)
-    rows = measure(args)
     if args.json:
-        print(json.dumps(rows))
+        with contextlib.redirect_stdout(sys.stderr):  # the progress lines
+            rows = measure(args)
+        backend = "postgresql" if args.url and args.url.startswith("postgresql") else "sqlite"
+        print(json.dumps({"backend": backend, "documents": args.n, "goal_p95_ms": GOAL_MS, "pages": rows}))
         return
+    rows = measure(args)
     header = f"{'page':<42} {'p50 ms':>8} {'p95 ms':>8} {'CLI p50':>8} {'CLI p95':>8} {'p50/CLI':>8}  goal"
     print("\n" + header + "\n" + "-" * len(header))
     for r in rows:
