@@ -247,7 +247,8 @@ def _common(session: Session, flt: DocumentFilter) -> bool:
     saves building and sorting their bitmap again (25 ms for a word in 120,000 documents of a million); for fewer,
     the shared statement's larger plan costs more than it saves (3 ms)."""
     match = text_match(session, flt)
-    stmt = select(sa.literal_column("1")).select_from(Document.__table__).where(match)
+    assert match is not None
+    stmt: sa.Select[Any] = select(sa.literal_column("1")).select_from(Document.__table__).where(match)
     compiled = stmt.compile(dialect=session.get_bind().dialect)
     plan = session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar_one()
     if isinstance(plan, str):
@@ -344,7 +345,7 @@ def _parts(dialect: str, names: tuple[str, ...], tag: str = "") -> tuple[sa.Sele
         return select(sa.literal(prefix + name, sa.String).label("facet"), *sub.c)
 
     counted = sa.literal(prefix, sa.String).label("facet")
-    parts = [select(counted, nothing, nothing, func.count()).select_from(_found(tag))]
+    parts: list[Any] = [select(counted, nothing, nothing, func.count()).select_from(_found(tag))]
     if "jurisdiction" in names:
         dj = DocumentJurisdiction
         parts.append(
