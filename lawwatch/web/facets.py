@@ -159,8 +159,6 @@ def count(
     statement; and whether ``flt`` selects more than ``SAMPLE``. ``drivers``: ``_drivers(session, flt)`` when the
     caller has them."""
     match = text_match(session, flt)
-    if drivers is None:
-        drivers = _drivers(session, flt)
     words = [match] if match is not None else []
     columns = select(Document.id, Document.source, Document.published_at, Document.doc_type)
     dialect = session.get_bind().dialect.name
@@ -179,9 +177,10 @@ def count(
         fts = sa.table("documents_fts", sa.column("rowid", sa.Integer))
         columns = columns.select_from(fts).join(Document, Document.id == fts.c.rowid)
         matching = sa.text("documents_fts MATCH :lw_match").bindparams(lw_match=to_fts5(flt.parsed_query))
-        conditions = [*flt.conditions(), *drivers, matching]  # type: ignore[list-item]
+        driving = _drivers(session, flt) if drivers is None else drivers
+        conditions = [*flt.conditions(), *driving, matching]  # type: ignore[list-item]
     else:
-        conditions = [*flt.conditions(), *drivers, *words]
+        conditions = [*flt.conditions(), *(_drivers(session, flt) if drivers is None else drivers), *words]
     found = (
         columns.where(*conditions)
         .limit(SAMPLE + 1)  # one more, to know whether there are more
@@ -197,7 +196,7 @@ def _read(result: list[Any]) -> dict[str, Counted]:
     out: dict[str, Counted] = {}
     for label, key, second, n in result:
         tag, _, facet = label.rpartition(":")
-        rows, more = out.setdefault(tag, ({}, False))
+        rows = out.setdefault(tag, ({}, False))[0]
         if facet:
             rows.setdefault(facet, []).append((key, second, n))
         else:
