@@ -1,6 +1,7 @@
-"""The search page's facets counted beside its search on PostgreSQL (``web/side.py``): on their own connections and
-threads, read-only, in the archive's schema, with the same page as counting them one after the other; on SQLite on
-the page's own session; the side pool closed with the app."""
+"""A page's second query run beside its first (``web/side.py``): the search page's facets beside its search, a
+jurisdiction's newest documents beside its timeline, on their own connections and threads, read-only, in the
+archive's schema (PostgreSQL) or file (SQLite, with its settings), with the same page as one after the other; an
+in-memory SQLite archive on the page's own session; the side pool closed with the app."""
 
 from __future__ import annotations
 
@@ -29,9 +30,7 @@ def _pages(archive: Archive) -> list[str]:
     return [p.text for p in pages]
 
 
-def test_facets_are_counted_beside_the_search_on_postgresql_only(
-    archive: Archive, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_facets_are_counted_beside_the_search(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
     seed_story(archive)
     counted_in: list[str] = []
     count = facets_module.count
@@ -42,18 +41,38 @@ def test_facets_are_counted_beside_the_search_on_postgresql_only(
 
     beside = _pages(archive)
     monkeypatch.setattr(facets_module, "count", recorded)
-    if archive.dialect == "postgresql":
-        assert counted_in == [] and beside == _pages(archive)  # (the first pages were counted beside the search)
-        assert counted_in and all(name.startswith("lawwatch-side") for name in counted_in)
-        # a statement per distinct filter: the search's, and one more per field with a chosen value
-        assert len(counted_in) == 1 + 2 + 3 + 1
-        monkeypatch.setattr("lawwatch.web.side.SideQueries.enabled", property(lambda self: False))
-        counted_in.clear()
-        assert _pages(archive) == beside  # one after the other on the page's session: the same pages
-        assert counted_in and not any(name.startswith("lawwatch-side") for name in counted_in)
-    else:
-        assert _pages(archive) == beside
-        assert counted_in and not any(name.startswith("lawwatch-side") for name in counted_in)
+    assert counted_in == [] and beside == _pages(archive)  # (the first pages were counted beside the search)
+    assert counted_in and all(name.startswith("lawwatch-side") for name in counted_in)
+    # a statement per distinct filter: the search's, and one more per field with a chosen value
+    assert len(counted_in) == 1 + 2 + 3 + 1
+    monkeypatch.setattr("lawwatch.web.side.SideQueries.enabled", property(lambda self: False))
+    counted_in.clear()
+    assert _pages(archive) == beside  # one after the other on the page's session: the same pages
+    assert counted_in and not any(name.startswith("lawwatch-side") for name in counted_in)
+
+
+def test_an_in_memory_sqlite_archive_counts_on_the_pages_own_session() -> None:
+    """A second connection to an in-memory database would be another, empty database."""
+    from lawwatch.pipeline.db import open_archive
+
+    memory = open_archive("sqlite://")
+    try:
+        assert not create_app(memory).state.side.enabled
+    finally:
+        memory.dispose()
+
+
+def test_side_sessions_of_a_sqlite_file_read_it_with_the_archives_settings(sqlite_archive: Archive) -> None:
+    seed_story(sqlite_archive)
+    app = create_app(sqlite_archive)
+    side = app.state.side
+    names = ("journal_mode", "foreign_keys", "query_only", "busy_timeout")
+    shown = side.submit(lambda s: tuple(s.execute(text(f"PRAGMA {name}")).scalar() for name in names)).result(30)
+    with sqlite_archive.engine.connect() as conn:
+        assert shown == ("wal", 1, 1, conn.execute(text("PRAGMA busy_timeout")).scalar())  # read-only, as set up
+        documents = conn.execute(text("SELECT count(*) FROM documents")).scalar()
+    assert side.submit(lambda s: s.execute(text("SELECT count(*) FROM documents")).scalar()).result(30) == documents
+    del app
 
 
 @pytest.mark.postgres
@@ -158,7 +177,7 @@ def test_filters_sharing_common_words_are_counted_in_one_statement_with_the_same
         event.remove(Engine, "before_cursor_execute", before)
 
 
-def test_a_jurisdictions_newest_documents_are_listed_beside_its_timeline_on_postgresql(
+def test_a_jurisdictions_newest_documents_are_listed_beside_its_timeline(
     archive: Archive, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seed_story(archive)
@@ -177,7 +196,7 @@ def test_a_jurisdictions_newest_documents_are_listed_beside_its_timeline_on_post
 
     monkeypatch.setattr(pages_module, "search", recorded)
     beside = page()
-    assert len(listed_in) == 1 and listed_in[0].startswith("lawwatch-side") == (archive.dialect == "postgresql")
+    assert len(listed_in) == 1 and listed_in[0].startswith("lawwatch-side")
     monkeypatch.setattr("lawwatch.web.side.SideQueries.enabled", property(lambda self: False))
     assert page() == beside  # listed on the page's own session: the same page
     assert len(listed_in) == 2 and not listed_in[1].startswith("lawwatch-side")

@@ -235,7 +235,8 @@ def tasks(session: Session, served: dict[DocumentFilter, list[str]]) -> list[dic
     of its own, on a connection of its own (``web/side.py``): with common words, the filters that may share their
     matches together, and every other filter alone; else every filter alone, each statement beside the others."""
     first = next(iter(served))
-    if first.parsed_query.empty or not _common(session, first):
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if not postgres or first.parsed_query.empty or not _common(session, first):
         return [{flt: names} for flt, names in served.items()]
     together = {flt: names for flt, names in served.items() if _tags_only(flt)}
     return [together, *({flt: names} for flt, names in served.items() if flt not in together)]

@@ -35,8 +35,8 @@ def _page(request: Request, name: str, **context: Any) -> HTMLResponse:
 
 @router.get("/", response_class=HTMLResponse)
 def search_page(request: Request, db: DbSession, params: Params) -> HTMLResponse:
-    """Search: the query, the facets, a page of hits with their snippets (on PostgreSQL the facets are counted
-    beside the hits, on a connection of their own: ``web/side.py``)."""
+    """Search: the query, the facets, a page of hits with their snippets (the facets counted beside the hits, on a
+    connection of their own: ``web/side.py``, but for an in-memory SQLite archive)."""
     side = request.app.state.side
     counting = [
         side.submit(functools.partial(count_all, served=task, common=len(task) > 1))
@@ -113,15 +113,15 @@ def jurisdictions_page(
 
 @router.get("/jurisdictions/{jurisdiction_id}", response_class=HTMLResponse)
 def jurisdiction_page(request: Request, db: DbSession, jurisdiction_id: str) -> HTMLResponse:
-    """One jurisdiction: its § 1373 timeline (SVG, each mark a link) and its newest documents (on PostgreSQL
-    listed beside the timeline's query, on a connection of their own: ``web/side.py``)."""
+    """One jurisdiction: its § 1373 timeline (SVG, each mark a link) and its newest documents (listed beside the
+    timeline's query, on a connection of their own: ``web/side.py``, but for an in-memory SQLite archive)."""
     place = find_place(db, jurisdiction_id)
     if place is None:
         raise NotFound(f"no jurisdiction with id {jurisdiction_id!r}")
     params = SearchParams(jurisdiction=(place.id,))
     side = request.app.state.side
     newest = functools.partial(search, filter=params.filter, order="newest", limit=PAGE_SIZE)
-    listing = side.submit(newest) if side.enabled else None  # on PostgreSQL beside the timeline's events
+    listing = side.submit(newest) if side.enabled else None  # beside the timeline's events
     try:
         found = timeline.events(db, place.id)
     finally:

@@ -1,15 +1,17 @@
-"""A page's second query run beside its first, on PostgreSQL: the search page's facets while its hits are found.
+"""A page's second query run beside its first: the search page's facets while its hits are found, a jurisdiction's
+newest documents while its timeline's events are.
 
 The facets and the hits are separate statements over the same filter (each a few tens of milliseconds at a million
-documents); on PostgreSQL each runs in its own server process, so the page waits for the longer of the two instead of
-their sum. They read through a pool of their own (``WORKERS`` threads, a connection each at most, opened as the
-archive's own are: the same URL, options and connect-time settings), so a page holding one of the app's connections
+documents); on PostgreSQL each runs in its own server process, on SQLite in a thread of this one (``sqlite3`` lets
+go of the GIL while a statement runs), so the page waits for the longer of the two instead of their sum. They read
+through a pool of their own (``WORKERS`` threads, a connection each at most, opened as the archive's own are: the
+same URL, options and connect-time settings), so a page holding one of the app's connections
 never waits for a second one from the same pool — many pages at once could otherwise each hold one and wait for
 another until the pool's timeout. Each statement sees the committed state when it starts, on the page's connection
-or here alike (PostgreSQL's READ COMMITTED).
+or here alike (PostgreSQL's READ COMMITTED; a SQLite file in WAL mode: each read its own snapshot).
 
-SQLite is left as it is: its queries run in this process, one page's statements one after the other (the pages are
-within their goal there), and an in-memory archive's second connection would be another, empty database.
+An in-memory SQLite archive is left as it is (a second connection would be another, empty database): its page's
+statements run one after the other on the page's session.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from lawwatch.pipeline.db import Archive
 
 T = TypeVar("T")
 WORKERS = 4
+THREADS = "lawwatch-side"  # the name of its threads
 
 
 @contextmanager
@@ -58,18 +61,26 @@ def read_session(archive: Archive, read_only: bool) -> Iterator[Session]:
 
 
 class SideQueries:
-    """Runs ``fn(session)`` in a read session of its own, beside the caller (PostgreSQL); built at first use."""
+    """Runs ``fn(session)`` in a read session of its own, beside the caller (PostgreSQL, a SQLite file); built at
+    first use."""
 
     def __init__(self, archive: Archive, read_only: bool) -> None:
         self.source = archive
         self.read_only = read_only
-        self.lock = threading.Lock()
+        # reentrant: a garbage collection while it is held (building the pool) may collect the app, whose finalizer
+        # closes this in the same thread
+        self.lock = threading.RLock()
         self.archive: Archive | None = None
         self.executor: ThreadPoolExecutor | None = None
 
     @property
     def enabled(self) -> bool:
-        return self.source.dialect == "postgresql"
+        if self.source.dialect == "postgresql":
+            return True
+        # SQLite: a file's second connection reads the same database (WAL: beside the first), and sqlite3 lets go of
+        # the GIL while a statement runs; an in-memory database's would be another, empty one
+        database = self.source.engine.url.database or ""
+        return database not in ("", ":memory:") and "mode=memory" not in str(self.source.engine.url)
 
     def submit(self, fn: Callable[[Session], T]) -> Future[T]:
         archive, executor = self._open()
@@ -86,16 +97,18 @@ class SideQueries:
                 # a pool like the archive's (same creator: URL, connect arguments, connect-time events), not shared
                 own = create_engine(engine.url, pool=engine.pool.recreate())
                 self.archive = Archive(own, sessionmaker(own, expire_on_commit=False))
-                self.executor = ThreadPoolExecutor(WORKERS, thread_name_prefix="lawwatch-side")
+                self.executor = ThreadPoolExecutor(WORKERS, thread_name_prefix=THREADS)
             return self.archive, self.executor
 
     def close(self) -> None:
-        """Wait for what runs, then close the threads and the connections (the app's shutdown, or its collection)."""
+        """Wait for what runs, then close the threads and the connections (the app's shutdown, or its collection).
+        Called in one of its own threads (the app collected by a garbage collection that ran there), it cannot wait
+        for itself: the threads then end once what runs is done."""
         with self.lock:
             executor, archive = self.executor, self.archive
             self.executor = self.archive = None
         if executor is not None:
-            executor.shutdown(wait=True)
+            executor.shutdown(wait=not threading.current_thread().name.startswith(THREADS))
         if archive is not None:
             archive.dispose()
 
