@@ -19,7 +19,6 @@ The full-text match is the search's own: FTS5 ``MATCH`` on SQLite, the ``search_
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -32,7 +31,8 @@ from sqlalchemy.sql.util import ClauseAdapter
 from lawwatch.pipeline.filters import LOCATOR, DocumentFilter
 from lawwatch.pipeline.models import Document, DocumentJurisdiction, DocumentSource, DocumentStatute, Jurisdiction
 from lawwatch.pipeline.search import to_fts5, to_tsquery_sql
-from lawwatch.pipeline.search_common import _indexed, _planner
+from lawwatch.pipeline.search_common import _indexed, _planner, _Sql
+from lawwatch.pipeline.search_pg import _pg_estimate
 from lawwatch.web.params import SearchParams
 
 TOP = 10
@@ -246,14 +246,11 @@ def _common(session: Session, flt: DocumentFilter) -> bool:
     """Whether the planner expects ``flt``'s words in more than ``COMMON_WORDS`` documents: sharing their matches
     saves building and sorting their bitmap again (25 ms for a word in 120,000 documents of a million); for fewer,
     the shared statement's larger plan costs more than it saves (3 ms)."""
-    match = text_match(session, flt)
-    assert match is not None
-    stmt: sa.Select[Any] = select(sa.literal_column("1")).select_from(Document.__table__).where(match)
-    compiled = stmt.compile(dialect=session.get_bind().dialect)
-    plan = session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar_one()
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"]) > COMMON_WORDS
+    expr, params = to_tsquery_sql(flt.parsed_query)
+    return (
+        _pg_estimate(session, _Sql([], [], params, []), f"FROM documents d WHERE d.search_vector @@ ({expr})")
+        > COMMON_WORDS
+    )
 
 
 def _tags_only(flt: DocumentFilter) -> bool:
