@@ -165,14 +165,21 @@ from lawwatch.pipeline.ingest import IngestSettings
 def loaded():
     return bool(worker._loaded)
 
+def collector():
+    import gc
+    return list(gc.get_threshold()), gc.get_freeze_count()
+
 settings = IngestSettings(sys.argv[1], batch_size=50)
 item = DocumentItem(source="doj_news", url="https://www.justice.gov/opa/pr/release-1", title="Letters",
                     form="press_release", html="<p>Letters to Philadelphia under 8 U.S.C. 1373.</p>")
 out = {"forked": pipelines.fork_worker(False)}
 executor = pipelines._SharedWorker.acquire(False)
 out["loaded_before_ready"] = executor.submit(loaded).result(timeout=60)
+threshold, frozen = executor.submit(collector).result(timeout=60)
 executor.submit(worker.ready).result(timeout=60)
 out["loaded_after_ready"] = executor.submit(loaded).result(timeout=60)
+threshold_after, frozen_after = executor.submit(collector).result(timeout=60)
+out["heap"] = [threshold == [700, 10, 10], threshold_after == [50000, 20, 20], frozen_after > frozen + 50000]
 out["outcomes"] = executor.submit(worker.store_batch, settings, [item]).result(timeout=60).outcomes
 process = next(iter(executor._processes.values()))
 pipelines._SharedWorker.release()
@@ -204,6 +211,8 @@ def test_the_runner_forks_the_worker_which_loads_the_classifier_with_the_first_i
         "forked": True,
         "loaded_before_ready": False,  # a crawl that finds nothing new never loads the classifier
         "loaded_after_ready": True,
+        # the classifier's tables (~90,000 objects) out of the collector's reach once loaded, collections rarer
+        "heap": [True, True, True],
         "outcomes": {"new": 1},
         "alive_after_release": True,
         "exitcode": 0,

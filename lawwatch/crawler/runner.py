@@ -49,6 +49,7 @@ from lawwatch.crawler.middlewares import MAX_MESSAGES, record_error
 from lawwatch.crawler.pipelines import fork_worker, stop_worker
 from lawwatch.crawler.settings import scrapy_settings
 from lawwatch.errors import CrawlError
+from lawwatch.heap import long_lived
 from lawwatch.pipeline.db import Archive, open_archive
 from lawwatch.pipeline.ingest import IngestSettings
 from lawwatch.pipeline.models import CrawlRun, Document, HttpCacheEntry
@@ -337,7 +338,8 @@ def _run_crawl(
         if on_tick is not None:
             _start_ticker(crawls, on_tick, tick_seconds)
         _start_heartbeat(archive, crawls)
-        process.start()
+        with long_lived():  # what is built so far lasts the crawl: out of the collector's reach (lawwatch/heap.py)
+            process.start()
         for crawl in crawls:  # a crawler that never reached spider_closed (e.g. a shutdown) is failed
             if crawl.result.status == "running":
                 crawl.finish(None, "did not finish")

@@ -18,6 +18,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 
+from lawwatch import heap
 from lawwatch.crawler.items import DocumentItem
 from lawwatch.crawler.logs import quiet_worker
 from lawwatch.errors import ArchiveError
@@ -34,7 +35,7 @@ def warm_up(log: bool = True) -> None:
     """(spawned worker process, its initializer) :func:`start`, then load the classifier before the first batch
     arrives."""
     start(log)
-    load_classifier()
+    ready()
 
 
 def start(log: bool = True) -> None:
@@ -78,8 +79,13 @@ def started() -> None:
 
 def ready() -> None:
     """(worker process) Load the classifier: the pipeline submits it with a crawl's first item, which starts a
-    spawned worker (whose initializer loaded it already) or wakes a forked one."""
-    load_classifier()
+    spawned worker (whose initializer loaded it already) or wakes a forked one. What the worker holds then lasts until
+    it ends: it is taken out of the garbage collector's reach (``heap.freeze``; the classifier's tables alone are
+    ~90,000 objects that each full collection would walk)."""
+    if not _loaded:
+        load_classifier()
+        if multiprocessing.parent_process() is not None:  # a worker process (never the crawl's own, nor a test's)
+            heap.freeze()
 
 
 def _exit_with_parent() -> None:
