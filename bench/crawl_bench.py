@@ -34,6 +34,12 @@ three parts: the CPU per page of a crawl that did nothing but that work, with no
 from the spider to the store; ``floor_ratio`` is it ÷ bare Scrapy's, the lowest ``cpu_per_page_ratio`` reachable
 without making normalizing, classifying or storing cheaper; ``overhead_ms_per_page`` is what lawwatch spends beyond it
 (the spider's own extraction, middlewares, handing batches to the worker, loading the classifier).
+``work_floor_ms_per_page`` adds the rest of the work the bare spider does not do: reading each release page beyond its
+title (the release pages the crawl downloaded, each parsed and read by the spider's ``parse_release_page`` into an
+item, against ``response.css("title::text")`` on the same bytes, in the same fresh process) and loading the
+classifier once; ``work_floor_ratio`` is the ratio of a crawl that spent nothing on Scrapy's handing of items, the
+middlewares, the worker's batches or two processes sharing the machine, and ``work_overhead_ms_per_page`` is what
+the crawl spends beyond that.
 
 ``--profile DIR`` also writes cProfile statistics, on the CPU clock, of the timed lawwatch crawl: ``DIR/crawl.prof``
 (the crawl process, for the whole crawl) and ``DIR/worker.prof`` (the ingest worker once forked). Profiling
@@ -136,27 +142,83 @@ def _profile_worker(out: str) -> None:
     pipelines.start = lambda log: _profiled_start(log, out)  # type: ignore[assignment]
 
 
-def run_full(settings: str, profile: str | None = None, items: str | None = None) -> dict[str, Any]:
+# ``--breakdown``: the lawwatch crawl with part of its work left out, each timed as the full crawl is (the window
+# ends with the last release page read or item handed to the pipeline): what the crawl process spends at each step.
+VARIANTS = {
+    "title_only": "release pages read for their <title> only, as bare Scrapy reads them (no item)",
+    "no_items": "release pages read by the spider into items, which are not yielded",
+    "dropped": "items yielded through Scrapy to the archive pipeline, which drops them (no worker batches)",
+}
+
+
+def _variant(name: str) -> None:
+    """(child) Leave part of the crawl's work out (:data:`VARIANTS`)."""
+    from lawwatch.crawler import pipelines
+    from lawwatch.crawler.spiders import doj_news
+
+    parse_release = doj_news.DojNewsSpider.parse_release
+
+    def title_only(self: Any, response: Any) -> Any:
+        response.css("title::text").get()
+        _item_handled()
+        return iter(())
+
+    def no_items(self: Any, response: Any) -> Any:
+        for _item in parse_release(self, response):
+            _item_handled()
+        return iter(())
+
+    def dropped(self: Any, item: Any) -> Any:
+        _item_handled()
+        return item
+
+    if name == "title_only":
+        doj_news.DojNewsSpider.parse_release = title_only  # type: ignore[method-assign]
+    elif name == "no_items":
+        doj_news.DojNewsSpider.parse_release = no_items  # type: ignore[method-assign]
+    elif name == "dropped":
+        pipelines.ArchivePipeline.process_item = dropped  # type: ignore[method-assign]
+    else:
+        raise SystemExit(f"unknown variant {name!r}: one of {', '.join(VARIANTS)}")
+
+
+def run_full(
+    settings: str, profile: str | None = None, items: str | None = None, variant: str | None = None
+) -> dict[str, Any]:
     """(child) One lawwatch crawl of ``doj_news`` with politeness off: its SourceResult as JSON, and the window;
     with ``profile`` (a directory), cProfile statistics of both processes written there; with ``items`` (a file),
-    every batch the pipeline handed to the worker pickled there after the crawl, for :func:`run_parts`."""
+    every batch the pipeline handed to the worker pickled there after the crawl, for :func:`run_parts`; with
+    ``variant``, part of the work left out (:data:`VARIANTS`)."""
     from scrapy import signals
 
     from lawwatch.config import load_config
     from lawwatch.crawler import pipelines, runner
     from lawwatch.crawler.runner import run_crawl
 
+    if variant is not None:
+        _variant(variant)
+
     crawl_init = runner.SourceCrawl.__init__
     stored = pipelines.ArchivePipeline._stored
     flush = pipelines.ArchivePipeline.flush
     batches: list[list[Any]] = []
+    pages: list[tuple[str, bytes]] = []  # each release page's URL and body, as the spider read it
 
     def kept(self: Any) -> None:
         batches.append(list(self.batch))  # a list of references: the items are the ones the worker is sent
         flush(self)
 
     if items is not None:
+        from lawwatch.crawler.spiders import doj_news
+
+        parse_release = doj_news.DojNewsSpider.parse_release
+
+        def read_release(self: Any, response: Any) -> Any:
+            pages.append((response.url, response.body))
+            return parse_release(self, response)
+
         pipelines.ArchivePipeline.flush = kept  # type: ignore[method-assign]
+        doj_news.DojNewsSpider.parse_release = read_release  # type: ignore[method-assign]
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         crawl_init(self, *args, **kwargs)
@@ -182,7 +244,7 @@ def run_full(settings: str, profile: str | None = None, items: str | None = None
     worker = _cpu(resource.RUSAGE_CHILDREN) - children  # the ingest worker, shut down when the spider closed
     if items is not None:
         with open(items, "wb") as out:
-            pickle.dump([b for b in batches if b], out)
+            pickle.dump(([b for b in batches if b], pages), out)
     return {**result.as_dict(), "open_close_seconds": result.seconds, **_window(result.pages, worker)}
 
 
@@ -191,6 +253,7 @@ def run_parts(items: str) -> dict[str, Any]:
     each part of its work alone over the crawl's items in the crawl's batches: normalize, classify, store (documents
     and crawl state, one transaction per batch, into a fresh archive)."""
     start = _cpu()
+    from lawwatch import heap
     from lawwatch.crawler.worker import load_classifier
     from lawwatch.pipeline.db import open_archive
     from lawwatch.pipeline.ingest import IngestSettings, _Prepared, _store_prepared, classify_document
@@ -198,8 +261,10 @@ def run_parts(items: str) -> dict[str, Any]:
     imported = _cpu() - start
     load_classifier()
     loaded = _cpu() - start - imported
+    heap.freeze()  # as the worker does once its classifier is loaded
     with open(items, "rb") as source:
-        batches = pickle.load(source)
+        batches, pages = pickle.load(source)
+    extract = _extract(pages)
     t = _cpu()
     normalized = [[item.normalize()[0] for item in batch] for batch in batches]
     normalize = _cpu() - t
@@ -221,10 +286,44 @@ def run_parts(items: str) -> dict[str, Any]:
         "items": pages,
         "imports_s": imported,
         "classifier_s": loaded,
+        "extract_s": extract,
         "normalize_s": normalize,
         "classify_s": classify,
         "store_s": store,
     }
+
+
+def _extract(pages: list[tuple[str, bytes]]) -> float:
+    """CPU seconds the spider's reading of the release pages costs beyond bare Scrapy's reading of their title: each
+    page parsed and read by both (``parse_release_page`` and the item made of it; ``response.css("title::text")``),
+    each from a response of its own (a response keeps its parsed tree)."""
+    from scrapy.http import HtmlResponse
+
+    from lawwatch.crawler.items import DocumentItem
+    from lawwatch.crawler.spiders.doj_news import parse_release_page
+
+    def responses() -> list[HtmlResponse]:
+        return [HtmlResponse(url, body=body, encoding="utf-8") for url, body in pages]
+
+    bare, full = responses(), responses()
+    t = _cpu()
+    for response in bare:
+        response.css("title::text").get()
+    title = _cpu() - t
+    t = _cpu()
+    for response in full:
+        release = parse_release_page(response)
+        if release is not None:
+            DocumentItem(
+                source="doj_news",
+                url=response.url,
+                title=release.title,
+                form="press_release",
+                published=release.published,
+                html=release.body_html,
+                metadata=release.metadata(),
+            )
+    return _cpu() - t - title
 
 
 def run_bare(start_url: str, concurrency: int) -> dict[str, Any]:
@@ -277,6 +376,33 @@ def run_bare(start_url: str, concurrency: int) -> dict[str, Any]:
     }
 
 
+def _breakdown(
+    pairs: list[tuple[dict[str, Any], dict[str, Any], int, Path]], steps: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """The crawl process's CPU per page (median over the repeats) of bare Scrapy, each variant and the full crawl,
+    each beside the one before it (the full crawl's worker apart)."""
+
+    def crawl_ms(run: dict[str, Any]) -> float:
+        return 1000 * (run["cpu_s"] - run["worker_cpu_s"]) / run["pages"]
+
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    rows = [("bare Scrapy, reading each page's <title>", [b for b, _, _, _ in pairs])]
+    rows += [(what, steps[name]) for name, what in VARIANTS.items()]
+    rows.append(("the full crawl: batches handed to the ingest worker", [f for _, f, _, _ in pairs]))
+    out: list[dict[str, Any]] = []
+    for what, runs in rows:
+        ms = median([crawl_ms(r) for r in runs])
+        step = {"step": what, "crawl_process_cpu_ms_per_page": round(ms, 3)}
+        if out:
+            step["added_ms_per_page"] = round(ms - out[-1]["crawl_process_cpu_ms_per_page"], 3)
+        out.append(step)
+    full = [f for _, f, _, _ in pairs]
+    out[-1]["worker_cpu_ms_per_page"] = round(median([1000 * f["worker_cpu_s"] / f["pages"] for f in full]), 3)
+    return out
+
+
 def _cpu_ratio(bare: dict[str, Any], full: dict[str, Any]) -> float:
     return float((full["cpu_s"] / full["pages"]) / (bare["cpu_s"] / bare["pages"]))
 
@@ -297,12 +423,18 @@ def main() -> None:
     )
     parser.add_argument("--json", action="store_true", help="print only the report, as one JSON object on one line")
     parser.add_argument("--profile", metavar="DIR", help="write cProfile statistics of the timed lawwatch crawl here")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also run, with each pair, the lawwatch crawl with part of its work left out (crawl-process CPU per step)",
+    )
     parser.add_argument("--child", choices=["full", "bare", "parts"], help=argparse.SUPPRESS)
+    parser.add_argument("--variant", choices=list(VARIANTS), help=argparse.SUPPRESS)
     parser.add_argument("--arg", help=argparse.SUPPRESS)
     parser.add_argument("--items", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child == "full":
-        print(json.dumps(run_full(args.arg, args.profile, args.items)))
+        print(json.dumps(run_full(args.arg, args.profile, args.items, args.variant)))
         return
     if args.child == "parts":
         print(json.dumps(run_parts(args.arg)))
@@ -327,6 +459,7 @@ def main() -> None:
         items = str(Path(tmp) / "items.pickle")
         # bare and lawwatch in turn, each lawwatch crawl into a fresh archive: a machine's noise moves both of a pair
         pairs: list[tuple[dict[str, Any], dict[str, Any], int, Path]] = []
+        steps: dict[str, list[dict[str, Any]]] = {}  # --breakdown: each variant's crawls
         for run in range(args.repeats):
             bare = _child("--child", "bare", "--arg", start_url, "--concurrency", str(args.concurrency))
             settings = Path(tmp) / f"settings-{run}.toml"
@@ -334,6 +467,12 @@ def main() -> None:
             served = mirror.requests()
             first = _child("--child", "full", "--arg", str(settings), "--items", items, *(profile if run == 0 else []))
             pairs.append((bare, first, mirror.requests() - served, settings))
+            for variant in VARIANTS if args.breakdown else ():
+                left_out = Path(tmp) / f"settings-{run}-{variant}.toml"
+                url = f"sqlite:///{tmp}/bench-{run}-{variant}.db"
+                left_out.write_text(_settings_text(mirror.base_url, url, args.concurrency))
+                crawl = _child("--child", "full", "--arg", str(left_out), "--variant", variant)
+                steps.setdefault(variant, []).append(crawl)
         # the pair whose CPU ratio is the median is reported; its archive is crawled again over the unchanged mirror
         pairs.sort(key=lambda pair: _cpu_ratio(pair[0], pair[1]))
         bare, first, first_requests, settings = pairs[len(pairs) // 2]
@@ -356,6 +495,8 @@ def main() -> None:
     ]
     # the parts' CPU spread over every page the crawl fetched (listing pages too), as lawwatch's own CPU per page is
     floor = bare_cpu + sum(parts[f"{part}_s"] for part in ("normalize", "classify", "store")) / first["pages"]
+    # the work itself: also reading each release page beyond its title, and loading the classifier once
+    work_floor = floor + (parts["extract_s"] + parts["classifier_s"]) / first["pages"]
     report = {
         "release_pages": releases,
         "concurrency": args.concurrency,
@@ -387,12 +528,15 @@ def main() -> None:
             "classifier_load_cpu_s": round(parts["classifier_s"], 2),
             **{
                 f"{part}_ms_per_item": round(1000 * parts[f"{part}_s"] / parts["items"], 3)
-                for part in ("normalize", "classify", "store")
+                for part in ("extract", "normalize", "classify", "store")
             },
         },
         "floor_ms_per_page": round(1000 * floor, 2),
         "floor_ratio": round(floor / bare_cpu, 2),
         "overhead_ms_per_page": round(1000 * (full_cpu - floor), 2),
+        "work_floor_ms_per_page": round(1000 * work_floor, 2),
+        "work_floor_ratio": round(work_floor / bare_cpu, 2),
+        "work_overhead_ms_per_page": round(1000 * (full_cpu - work_floor), 2),
         "throughput_ratio": sorted(r["throughput_ratio"] for r in runs)[len(runs) // 2],
         "runs": runs,
         "cpu_per_page_ratio": round(full_cpu / bare_cpu, 2),
@@ -401,6 +545,8 @@ def main() -> None:
         "second_status": second["status"],
         "request_ratio": round(second_requests / first_requests, 4),
     }
+    if steps:
+        report["breakdown"] = _breakdown(pairs, steps)
     if args.json:
         print(json.dumps(report))
         return
@@ -409,9 +555,13 @@ def main() -> None:
         f"throughput ratio {report['throughput_ratio']} (goal >= 0.7, same window on both sides); "
         f"CPU per page {report['lawwatch']['cpu_ms_per_page']} ms vs {report['bare']['cpu_ms_per_page']} ms "
         f"(x{report['cpu_per_page_ratio']}; bare + normalize + classify + store: "
-        f"{report['floor_ms_per_page']} ms, x{report['floor_ratio']}); "
+        f"{report['floor_ms_per_page']} ms, x{report['floor_ratio']}; with the release pages read and the classifier "
+        f"loaded: {report['work_floor_ms_per_page']} ms, x{report['work_floor_ratio']}); "
         f"second/first requests {report['request_ratio']} (goal <= 0.02)"
     )
+    for step in report.get("breakdown", []):
+        added = f" (+{step['added_ms_per_page']:.3f})" if "added_ms_per_page" in step else ""
+        print(f"  crawl process {step['crawl_process_cpu_ms_per_page']:.3f} ms/page{added}: {step['step']}")
 
 
 if __name__ == "__main__":

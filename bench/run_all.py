@@ -120,6 +120,8 @@ def _crawl_cpu_rows(r: dict[str, Any]) -> list[Row]:
         return []
     own, bare = r["lawwatch"]["cpu_ms_per_page"], r["bare"]["cpu_ms_per_page"]
     floor = f"; bare + normalize + classify + store: ×{r['floor_ratio']:.2f}" if "floor_ratio" in r else ""
+    if "work_floor_ratio" in r:
+        floor += f", + reading the pages and loading the classifier: ×{r['work_floor_ratio']:.2f}"
     return [
         Row(
             "crawl",
