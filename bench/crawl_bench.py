@@ -259,9 +259,9 @@ def run_parts(items: str) -> dict[str, Any]:
     from lawwatch.pipeline.ingest import IngestSettings, _Prepared, _store_prepared, classify_document
 
     imported = _cpu() - start
-    load_classifier()
+    with heap.loading_for_good():  # as the worker loads it
+        load_classifier()
     loaded = _cpu() - start - imported
-    heap.freeze()  # as the worker does once its classifier is loaded
     with open(items, "rb") as source:
         batches, pages = pickle.load(source)
     extract = _extract(pages)

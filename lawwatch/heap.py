@@ -29,6 +29,21 @@ def freeze() -> None:
 
 
 @contextmanager
+def loading_for_good() -> Iterator[None]:
+    """Load, inside the block, what the process keeps until it ends (the ingest worker's classifier), with no
+    collection on the way (each would walk the tables loaded so far, and the first after them all of them: 0.026 s
+    of the worker's 0.17), then :func:`freeze`."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        freeze()
+        if was:
+            gc.enable()
+
+
+@contextmanager
 def long_lived() -> Iterator[None]:
     """:func:`freeze` for the work inside the block; the collector's settings as they were afterwards."""
     threshold = gc.get_threshold()

@@ -83,3 +83,15 @@ def test_the_crawl_runs_its_reactor_with_the_heap_frozen(tmp_path: Path) -> None
     assert out["threshold"] == list(heap.THRESHOLD) and out["frozen"] > 10_000  # Scrapy, SQLAlchemy, lawwatch
     assert out["after"] == out["before"] and out["frozen_after"] == 0
     assert out["status"] == "failed"  # (the probe started no crawl: the runner says so)
+
+
+def test_loading_for_good_collects_nothing_while_loading_then_freezes(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gc, "set_threshold", lambda *t: calls.append(f"threshold {t}"))
+    assert gc.isenabled()
+    with heap.loading_for_good():
+        assert not gc.isenabled()
+        calls.append("load")
+    assert gc.isenabled()
+    assert calls == ["load", "freeze", f"threshold {heap.THRESHOLD}"]

@@ -82,10 +82,13 @@ def ready() -> None:
     spawned worker (whose initializer loaded it already) or wakes a forked one. What the worker holds then lasts until
     it ends: it is taken out of the garbage collector's reach (``heap.freeze``; the classifier's tables alone are
     ~90,000 objects that each full collection would walk)."""
-    if not _loaded:
+    if _loaded:
+        return
+    if multiprocessing.parent_process() is None:  # (a test's own process: its heap is left alone)
         load_classifier()
-        if multiprocessing.parent_process() is not None:  # a worker process (never the crawl's own, nor a test's)
-            heap.freeze()
+        return
+    with heap.loading_for_good():
+        load_classifier()
 
 
 def _exit_with_parent() -> None:
