@@ -105,7 +105,8 @@ def _text(value: str | None) -> str | None:
 
 
 def _string(nodes: list[Any]) -> str | None:
-    return nodes[0].xpath("string()") if nodes else None
+    """The first node's string value (``xpath("string()")``, compiled once)."""
+    return str(_STRING(nodes[0])) if nodes else None
 
 
 def _first_string(nodes: list[Any]) -> str | None:
