@@ -131,13 +131,12 @@ def latency(folder: Path, backend: Backend, interval: float, alerts: int, rate: 
             start = time.monotonic()
             for n in range(1, alerts + 1):
                 time.sleep(max(0.0, start + (n - 1) / rate - time.monotonic()))
+
+                def mark(_result: Any, n: int = n) -> None:
+                    committed.setdefault(n, time.monotonic())
+
                 try:
-                    ingest(
-                        ingest_archive,
-                        [letter(n)],
-                        ingest_settings,
-                        on_batch=lambda _r, n=n: committed.setdefault(n, time.monotonic()),
-                    )
+                    ingest(ingest_archive, [letter(n)], ingest_settings, on_batch=mark)
                 except sa.exc.OperationalError:
                     # SQLite: ingest()'s "PRAGMA optimize" after the commit can meet the dispatcher's writes and
                     # raise "database is locked" at once (busy_timeout does not apply); the batch is committed.
@@ -152,9 +151,9 @@ def latency(folder: Path, backend: Backend, interval: float, alerts: int, rate: 
             dispatch_archive.dispose()
         received: dict[int, float] = {}
         for request in list(slack.requests):
-            n = letter_number(request.payload) if isinstance(request.payload, dict) else None
-            if n is not None:
-                received.setdefault(n, request.at)
+            number = letter_number(request.payload) if isinstance(request.payload, dict) else None
+            if number is not None:
+                received.setdefault(number, request.at)
     missing = sorted(set(committed) - set(received))
     if missing:
         raise SystemExit(f"{len(missing)} alerts never reached the Slack server (e.g. {missing[:5]})")

@@ -139,7 +139,10 @@ def _profile_worker(out: str) -> None:
     """(child) Fork the crawl's ingest worker with :func:`_profiled_start`."""
     from lawwatch.crawler import pipelines
 
-    pipelines.start = lambda log: _profiled_start(log, out)  # type: ignore[assignment]
+    def start(log: bool = True) -> None:
+        _profiled_start(log, out)
+
+    pipelines.start = start
 
 
 # ``--breakdown``: the lawwatch crawl with part of its work left out, each timed as the full crawl is (the window
