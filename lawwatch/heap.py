@@ -1,4 +1,4 @@
-"""The garbage collector's settings for long work in one process: a crawl's reactor, its ingest worker, a web server.
+"""The garbage collector's settings for long work in one process: a crawl's reactor and its ingest worker.
 
 Python's cyclic collector walks every tracked object of a generation when it collects it, and a full collection
 walks all of them: after lawwatch's imports (Scrapy, Twisted, SQLAlchemy, the classifier's tables) that is 120,000
@@ -6,7 +6,8 @@ to 160,000 objects that live as long as the process. A crawl of 2,000 releases m
 of CPU (0.17 ms per page, a sixth of what the crawl process spends); its young generation, collected every 700 new
 objects, ran ~900 times more. :func:`long_lived` takes what exists out of the collector's reach (``gc.freeze``) and
 collects the young generation less often; both are undone when the work ends. Garbage cycles made before it stay
-until then, and the collector still frees every cycle made during the work.
+until then, and the collector still frees every cycle made during the work. (``lawwatch serve`` freezes its own
+heap once it is ready: ``web/server.settle``.)
 """
 
 from __future__ import annotations

@@ -80,8 +80,9 @@ def started() -> None:
 def ready() -> None:
     """(worker process) Load the classifier: the pipeline submits it with a crawl's first item, which starts a
     spawned worker (whose initializer loaded it already) or wakes a forked one. What the worker holds then lasts until
-    it ends: it is taken out of the garbage collector's reach (``heap.freeze``; the classifier's tables alone are
-    ~90,000 objects that each full collection would walk)."""
+    it ends: it is loaded with no collection on the way and then taken out of the garbage collector's reach
+    (``heap.loading_for_good``; the classifier's tables alone are ~90,000 objects that each full collection would
+    walk)."""
     if _loaded:
         return
     if multiprocessing.parent_process() is None:  # (a test's own process: its heap is left alone)
