@@ -159,7 +159,7 @@ def count(
     statement; and whether ``flt`` selects more than ``SAMPLE``. ``drivers``: ``_drivers(session, flt)`` when the
     caller has them."""
     match = text_match(session, flt)
-    words = [match] if match is not None else []
+    words: list[Any] = [match] if match is not None else []  # (on SQLite with words: the FTS index's MATCH below)
     columns = select(Document.id, Document.source, Document.published_at, Document.doc_type)
     dialect = session.get_bind().dialect.name
     if len(flt.jurisdictions) == 1 and not flt.within and (match is None or dialect == "sqlite"):
@@ -172,15 +172,14 @@ def count(
         tagged = [dj.jurisdiction_id == flt.jurisdictions[0], dj.role != LOCATOR]
         columns = columns.select_from(dj).join(Document, Document.id == dj.document_id)
         conditions = [*tagged, *rest.conditions(), *_drivers(session, rest), *words]
-    elif match is not None and dialect == "sqlite":
-        # walk the FTS index's matches and stop at the sample's end (an IN list would collect every match first)
-        fts = sa.table("documents_fts", sa.column("rowid", sa.Integer))
-        columns = columns.select_from(fts).join(Document, Document.id == fts.c.rowid)
-        matching = sa.text("documents_fts MATCH :lw_match").bindparams(lw_match=to_fts5(flt.parsed_query))
-        driving = _drivers(session, flt) if drivers is None else drivers
-        conditions = [*flt.conditions(), *driving, matching]  # type: ignore[list-item]
     else:
-        conditions = [*flt.conditions(), *(_drivers(session, flt) if drivers is None else drivers), *words]
+        driving = _drivers(session, flt) if drivers is None else drivers
+        if match is not None and dialect == "sqlite":
+            # walk the FTS index's matches and stop at the sample's end (an IN list would collect every match first)
+            fts = sa.table("documents_fts", sa.column("rowid", sa.Integer))
+            columns = columns.select_from(fts).join(Document, Document.id == fts.c.rowid)
+            words = [sa.text("documents_fts MATCH :lw_match").bindparams(lw_match=to_fts5(flt.parsed_query))]
+        conditions = [*flt.conditions(), *driving, *words]
     found = (
         columns.where(*conditions)
         .limit(SAMPLE + 1)  # one more, to know whether there are more
